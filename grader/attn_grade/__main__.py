@@ -1,0 +1,3 @@
+from attn_grade.cli import main
+
+main()

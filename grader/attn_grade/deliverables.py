@@ -1,0 +1,205 @@
+"""Check a lab's deliverables: what the student produces besides passing tests.
+
+Kinds (the `kind` of a [[deliverables]] table in lab.toml):
+    script-png      run `script` in the sandbox with the output path as argv[1];
+                    it must write a PNG there (`produces`, next to the submission)
+    report-answer   a section of REPORT.md answered: `min_words`, and one of `keywords`
+    report-score    a REPORT.md section names one attention score of the example
+                    sentence, "Score: it -> animal = 0.57", that matches the
+                    student's own weights within `tolerance`, and explains it
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from attn_grade.labspec import DeliverableSpec
+from attn_grade.result import ChecklistItem, DeliverableResult, ExampleWeights, TestResult
+from attn_grade.runner import Call, CallOutcome, Limits, run_calls
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SCORE_LINE = re.compile(
+    r"score\s*:\s*[\"'`]?(?P<query>[^\"'`\s]+)[\"'`]?\s*(?:->|→)\s*"
+    r"[\"'`]?(?P<key>[^\"'`\s]+)[\"'`]?\s*=\s*(?P<weight>[0-9]*[.,]?[0-9]+)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class ScriptRun:
+    """A deliverable script's run, started before the checks (it runs beside the tests)."""
+
+    spec: DeliverableSpec
+    outcome: CallOutcome
+    started: float
+    output: str
+
+
+def script_deliverables(specs: tuple[DeliverableSpec, ...]) -> list[DeliverableSpec]:
+    return [d for d in specs if d.kind == "script-png"]
+
+
+def run_script(spec: DeliverableSpec, submission: Path, limits: Limits) -> ScriptRun:
+    started = time.time()
+    script = spec.options["script"]
+    if not (submission / script).is_file():
+        return ScriptRun(spec, CallOutcome("missing", message=f"{script} not found"), started, "")
+    target = submission / spec.options["produces"]
+    call = Call(spec.id, Path(script).stem, None, [str(target)], {}, 0)
+    record = run_calls(submission, [call], limits)
+    return ScriptRun(spec, record.outcomes[spec.id], started, record.output)
+
+
+def check_deliverables(
+    specs: tuple[DeliverableSpec, ...],
+    submission: Path,
+    scripts: dict[str, ScriptRun],
+    example: ExampleWeights | None,
+) -> list[DeliverableResult]:
+    results = []
+    for spec in specs:
+        status, message = _CHECKS[spec.kind](spec, submission, scripts, example)
+        points = spec.points if status == "done" else 0.0
+        results.append(DeliverableResult(spec.id, spec.title, status, points, spec.points, message))
+    return results
+
+
+def _check_script_png(spec, submission, scripts, example) -> tuple[str, str]:
+    run = scripts[spec.id]
+    target = submission / spec.options["produces"]
+    if run.outcome.status == "missing":
+        return "missing", run.outcome.message
+    if run.outcome.status != "ok":
+        where = f" ({run.outcome.where})" if run.outcome.where else ""
+        return "failed", f"{spec.options['script']} failed: {run.outcome.message}{where}"
+    if not target.is_file() or target.stat().st_mtime < run.started - 1:
+        return "incomplete", (f"{spec.options['script']} ran but wrote no {target.name} "
+                              f"(it gets the path to write as sys.argv[1])")
+    with target.open("rb") as f:
+        if f.read(8) != PNG_MAGIC:
+            return "failed", f"{target.name} is not a PNG image"
+    return "done", f"wrote {target.name}"
+
+
+def report_section(path: Path, heading: str) -> str | None:
+    """The text under the first Markdown heading starting with `heading`, without the
+    template's instructions (> quotes) and HTML comments; None if there is no such heading."""
+    if not path.is_file():
+        return None
+    text = re.sub(r"<!--.*?-->", "", path.read_text(encoding="utf-8", errors="replace"), flags=re.S)
+    lines, inside = [], False
+    for line in text.splitlines():
+        title = re.match(r"#{1,6}\s+(.*)", line)
+        if title:
+            if inside:
+                break
+            inside = title.group(1).strip().lower().startswith(heading.lower())
+            continue
+        if inside and not line.lstrip().startswith(">"):
+            lines.append(line)
+    return "\n".join(lines).strip() if inside else None
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def _check_report_answer(spec, submission, scripts, example) -> tuple[str, str]:
+    file, section = spec.options["file"], spec.options["section"]
+    answer = report_section(submission / file, section)
+    if answer is None:
+        return "missing", f"{file} has no section {section}"
+    n, needed = _words(answer), int(spec.options.get("min_words", 1))
+    if n < needed:
+        return "incomplete", f"{file} {section}: {n} words so far; write at least {needed}"
+    keywords = spec.options.get("keywords", [])
+    if keywords and not any(k.lower() in answer.lower() for k in keywords):
+        return "incomplete", (f"{file} {section}: mention the idea behind it, e.g. one of: "
+                              + ", ".join(keywords[:5]))
+    return "done", f"{file} {section}: answered ({n} words); your instructor reads the content"
+
+
+def _check_report_score(spec, submission, scripts, example) -> tuple[str, str]:
+    file, section = spec.options["file"], spec.options["section"]
+    answer = report_section(submission / file, section)
+    if answer is None:
+        return "missing", f"{file} has no section {section}"
+    found = SCORE_LINE.search(answer)
+    if not found:
+        return "incomplete", f'{file} {section}: add a line like "Score: it -> animal = 0.57"'
+    if example is None or example.student is None:
+        return "failed", "your attention did not run on the example sentence, so the score cannot be checked"
+    query, key = found["query"], found["key"]
+    claimed = float(found["weight"].replace(",", "."))
+    pairs = [(i, j) for i in _positions(example.tokens, query) for j in _positions(example.tokens, key)]
+    if not pairs:
+        return "failed", f"{query!r} or {key!r} is not a token of the example: {' '.join(example.tokens)}"
+    weights = [float(example.student[i, j]) for i, j in pairs]
+    tolerance = float(spec.options.get("tolerance", 0.01))
+    if not any(abs(w - claimed) <= tolerance for w in weights):
+        actual = ", ".join(f"{w:.3f}" for w in weights)
+        return "failed", f"your weights give {query} -> {key} = {actual}, not {claimed:g}"
+    rest = _words(SCORE_LINE.sub("", answer))
+    needed = int(spec.options.get("min_words", 1))
+    if rest < needed:
+        return "incomplete", f"{file} {section}: the score matches; now explain it ({needed}+ words)"
+    return "done", f"{query} -> {key} = {claimed:g} matches your weights, and is explained"
+
+
+def _positions(tokens: list[str], word: str) -> list[int]:
+    exact = [i for i, t in enumerate(tokens) if t == word]
+    return exact or [i for i, t in enumerate(tokens) if t.lower() == word.lower()]
+
+
+_CHECKS: dict[str, Callable] = {
+    "script-png": _check_script_png,
+    "report-answer": _check_report_answer,
+    "report-score": _check_report_score,
+}
+
+CHECK_TAG = re.compile(r"<!--\s*check:\s*(?P<id>[\w:.-]+)\s*-->")
+ITEM = re.compile(r"^\s*[-*]\s+\[(?P<tick>[ xX])\]\s+(?P<text>.*)$")
+
+
+def read_checklist(
+    path: Path, tests: list[TestResult], deliverables: list[DeliverableResult]
+) -> list[ChecklistItem]:
+    """CHECKLIST.md items. `<!-- check: visualize -->` ties an item to a deliverable,
+    `<!-- check: tests:softmax -->` to a function's tests; the rest is self-reported."""
+    if not path.is_file():
+        return []
+    done = {d.id: d.status == "done" for d in deliverables}
+    items = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        found = ITEM.match(line)
+        if not found:
+            continue
+        tag = CHECK_TAG.search(found["text"])
+        text = CHECK_TAG.sub("", found["text"]).strip()
+        text = re.sub(r"<!--.*?-->", "", text).strip()
+        ticked = found["tick"] != " "
+        checked_by = tag["id"] if tag else None
+        if checked_by is None:
+            status = "self-reported" if ticked else "open"
+        else:
+            status = "verified" if _verified(checked_by, tests, done) else "not-verified"
+        items.append(ChecklistItem(text, ticked, checked_by, status))
+    return items
+
+
+def _verified(check: str, tests: list[TestResult], done: dict[str, bool]) -> bool:
+    if check.startswith("tests:"):
+        own = [t for t in tests if t.function == check.split(":", 1)[1]]
+        return bool(own) and all(t.status == "passed" for t in own)
+    return done.get(check, False)
+
+
+def example_weights(tokens: list[str], student: np.ndarray | None, reference: np.ndarray | None,
+                    message: str = "") -> ExampleWeights:
+    return ExampleWeights(list(tokens), student, reference, message)

@@ -1,0 +1,182 @@
+"""Trusted start of a student process. Runs as `python -I bootstrap.py CONFIG_JSON`.
+
+It imports nothing from the grader. Before any student code runs it sets the
+resource limits, asks the kernel to kill it when the grader dies, drops the
+grader's folder from sys.path and puts the submission's folder there instead.
+Then it serves the calls listed in the config, one by one, and writes each
+result to a private pipe as length-prefixed frames:
+
+    b"J" + u32 length + UTF-8 JSON     an event (ready, start, result)
+    b"A" + u32 length + .npy bytes      one array (never a pickle)
+
+Nothing here is trusted by the grader: the student's code can change any of it
+at run time, so the parent validates every frame it reads.
+"""
+
+import json
+import os
+import resource
+import signal
+import struct
+import sys
+import traceback
+
+
+def _limit_resources(limits):
+    for name, value in limits.items():
+        which = getattr(resource, name)
+        soft, hard = resource.getrlimit(which)
+        new = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(which, (new, new))
+
+
+def _die_with_parent():
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the grader kills the group instead
+        pass
+
+
+class Channel:
+    def __init__(self, fd):
+        self._out = os.fdopen(fd, "wb", buffering=0)
+
+    def _frame(self, kind, payload):
+        self._out.write(kind + struct.pack(">I", len(payload)) + payload)
+
+    def event(self, **fields):
+        self._frame(b"J", json.dumps(fields).encode("utf-8"))
+
+    def array(self, npy_bytes):
+        self._frame(b"A", npy_bytes)
+
+
+def _where(exc, submission_dir):
+    """'attention.py, line 42, in scaled_dot_product_attention' for the deepest student frame."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{os.path.basename(exc.filename)}, line {exc.lineno}"
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if os.path.abspath(f.filename).startswith(submission_dir + os.sep)
+    ]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f"{os.path.basename(f.filename)}, line {f.lineno}, in {f.name}"
+
+
+def _describe(exc):
+    text = str(exc) if not isinstance(exc, SyntaxError) else (exc.msg or "invalid syntax")
+    return f"{type(exc).__name__}: {text}"[:2000]
+
+
+def _run_script(channel, index, submission_dir, call):
+    """Run <module>.py as __main__ with the call's arguments as sys.argv[1:]."""
+    import runpy
+
+    path = os.path.join(submission_dir, call["module"] + ".py")
+    sys.argv = [path] + [str(a) for a in call["args"]]
+    try:
+        runpy.run_path(path, run_name="__main__")
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            channel.event(event="result", call=index, status="error", exception="SystemExit",
+                          message=f"exited with status {exc.code}", where="")
+            return
+    except BaseException as exc:  # noqa: BLE001
+        channel.event(event="result", call=index, status="error", exception=type(exc).__name__,
+                      message=_describe(exc), where=_where(exc, submission_dir))
+        return
+    channel.event(event="result", call=index, status="ok", n_arrays=0)
+
+
+def main():
+    with open(sys.argv[1], encoding="utf-8") as f:
+        config = json.load(f)
+    _die_with_parent()
+    _limit_resources(config["limits"])
+    channel = Channel(config["result_fd"])
+
+    import io
+
+    import numpy as np
+
+    def to_npy(value):
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, np.asarray(value), allow_pickle=False)
+        return buffer.getvalue()
+
+    def load(spec):
+        if isinstance(spec, dict) and "__array__" in spec:
+            return np.load(os.path.join(config["request_dir"], spec["__array__"]), allow_pickle=False)
+        if isinstance(spec, dict) and "__dict__" in spec:
+            return {k: load(v) for k, v in spec["__dict__"].items()}
+        return spec
+
+    submission_dir = os.path.abspath(config["submission_dir"])
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
+    sys.path.insert(0, submission_dir)
+
+    modules = {}
+    channel.event(event="ready")
+    for index, call in enumerate(config["calls"]):
+        channel.event(event="start", call=index)
+        if call["function"] is None:
+            _run_script(channel, index, submission_dir, call)
+            continue
+        try:
+            if call["module"] not in modules:
+                channel.event(event="importing", call=index, module=call["module"])
+                modules[call["module"]] = __import__(call["module"])
+                channel.event(event="imported", call=index)
+            module = modules[call["module"]]
+            function = getattr(module, call["function"], None)
+            if not callable(function):
+                channel.event(
+                    event="result", call=index, status="missing",
+                    message=f"{call['module']}.py has no function {call['function']}",
+                )
+                continue
+            args = [load(a) for a in call["args"]]
+            kwargs = {k: load(v) for k, v in call["kwargs"].items()}
+            result = function(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - every failure is the student's result
+            status = "not-implemented" if isinstance(exc, NotImplementedError) else "error"
+            channel.event(
+                event="result", call=index, status=status, exception=type(exc).__name__,
+                message=_describe(exc), where=_where(exc, submission_dir),
+            )
+            continue
+        n_outputs = call["n_outputs"]
+        if n_outputs > 1:
+            if not isinstance(result, (tuple, list)) or len(result) != n_outputs:
+                got = type(result).__name__
+                if isinstance(result, (tuple, list)):
+                    got = f"a {got} of {len(result)}"
+                channel.event(event="result", call=index, status="bad-return", got=got)
+                continue
+            outputs = list(result)
+        else:
+            outputs = [result]
+        try:
+            blobs = [to_npy(out) for out in outputs]
+            blobs += [to_npy(args[i]) for i in call["return_positional"]]
+            blobs += [to_npy(kwargs[k]) for k in call["return_keyword"]]
+        except BaseException as exc:  # noqa: BLE001 - e.g. an object array or None
+            channel.event(event="result", call=index, status="bad-value", message=_describe(exc))
+            continue
+        channel.event(event="result", call=index, status="ok", n_arrays=len(blobs))
+        for blob in blobs:
+            channel.array(blob)
+    channel.event(event="done")
+
+
+if __name__ == "__main__":
+    main()
+    sys.stdout.flush()
+    os._exit(0)

@@ -1,0 +1,123 @@
+"""Parent side of the child's result pipe: frames in, validated plain arrays out.
+
+Everything the child sends is untrusted. A frame is read only up to a size
+limit; an array is accepted only as raw .npy bytes whose header states a plain
+numeric or boolean dtype, a sane shape and exactly the bytes that follow, and
+it is loaded without pickle and checked to be a base ndarray.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MAX_EVENT_BYTES = 64 * 1024
+MAX_ARRAY_BYTES = 64 * 1024 * 1024
+MAX_NDIM = 8
+ALLOWED_DTYPES = {
+    np.dtype(t).str
+    for t in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+              "float16", "float32", "float64")
+}
+_HEADER = struct.Struct(">cI")
+
+
+class ProtocolError(Exception):
+    """The child sent something that is not a well-formed frame or array."""
+
+
+@dataclass
+class Frame:
+    kind: str  # "event" or "array"
+    event: dict[str, Any] | None = None
+    array: np.ndarray | None = None
+
+
+class FrameReader:
+    """Accumulates bytes from the pipe and yields complete, validated frames."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[Frame]:
+        self._buffer += data
+        frames = []
+        while len(self._buffer) >= _HEADER.size:
+            kind, length = _HEADER.unpack_from(self._buffer)
+            limit = MAX_EVENT_BYTES if kind == b"J" else MAX_ARRAY_BYTES
+            if kind not in (b"J", b"A") or length > limit:
+                raise ProtocolError(f"frame {kind!r} of {length} bytes is not allowed")
+            end = _HEADER.size + length
+            if len(self._buffer) < end:
+                break
+            payload = bytes(self._buffer[_HEADER.size:end])
+            del self._buffer[:end]
+            frames.append(_event(payload) if kind == b"J" else Frame("array", array=decode_npy(payload)))
+        return frames
+
+
+def _event(payload: bytes) -> Frame:
+    try:
+        event = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError("an event that is not JSON") from exc
+    if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+        raise ProtocolError("an event without a name")
+    return Frame("event", event=event)
+
+
+def decode_npy(payload: bytes) -> np.ndarray:
+    """Validate the .npy header before touching the data, then load without pickle."""
+    stream = io.BytesIO(payload)
+    try:
+        major, _minor = np.lib.format.read_magic(stream)
+    except ValueError as exc:
+        raise ProtocolError("not .npy data") from exc
+    if major not in (1, 2, 3):
+        raise ProtocolError(f".npy version {major} is not supported")
+    header = _read_header_dict(stream, major)
+    descr, shape, fortran = header.get("descr"), header.get("shape"), header.get("fortran_order")
+    if not isinstance(descr, str) or np.dtype(descr).str not in ALLOWED_DTYPES:
+        raise ProtocolError(f"dtype {descr!r} is not a plain number or boolean type")
+    if (
+        not isinstance(shape, tuple)
+        or len(shape) > MAX_NDIM
+        or not all(isinstance(n, int) and 0 <= n for n in shape)
+        or not isinstance(fortran, bool)
+    ):
+        raise ProtocolError(f"shape {shape!r} is not a sane array shape")
+    dtype = np.dtype(descr)
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if count * dtype.itemsize > MAX_ARRAY_BYTES:
+        raise ProtocolError(f"an array of shape {shape} is too large")
+    if len(payload) - stream.tell() != count * dtype.itemsize:
+        raise ProtocolError("the array's data does not match its header")
+    stream.seek(0)
+    array = np.load(stream, allow_pickle=False)
+    if type(array) is not np.ndarray or array.dtype.str not in ALLOWED_DTYPES:
+        raise ProtocolError("not a plain ndarray")
+    return array
+
+
+def _read_header_dict(stream: io.BytesIO, major: int) -> dict[str, Any]:
+    size_format = "<H" if major == 1 else "<I"
+    raw = stream.read(struct.calcsize(size_format))
+    if len(raw) != struct.calcsize(size_format):
+        raise ProtocolError("truncated .npy header")
+    (length,) = struct.unpack(size_format, raw)
+    if length > 4096:
+        raise ProtocolError(".npy header too long")
+    text = stream.read(length)
+    try:
+        header = ast.literal_eval(text.decode("latin1"))
+    except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
+        raise ProtocolError("unreadable .npy header") from exc
+    if not isinstance(header, dict):
+        raise ProtocolError("unreadable .npy header")
+    return header
