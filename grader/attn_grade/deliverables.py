@@ -1,8 +1,9 @@
 """Check a lab's deliverables: what the student produces besides passing tests.
 
 Kinds (the `kind` of a [[deliverables]] table in lab.toml):
-    script-png      run `script` in the sandbox with the output path as argv[1];
-                    it must write a PNG there (`produces`, next to the submission)
+    script-png      run `script` in the sandbox with the output paths as argv[1:];
+                    it must write a PNG at each (`produces`: a name or a list of
+                    names, next to the submission)
     report-answer   a section of REPORT.md answered: `min_words`, and one of `keywords`
     report-score    a REPORT.md section names one attention score of the example
                     sentence, "Score: it -> animal = 0.57", that matches the
@@ -50,8 +51,8 @@ def run_script(spec: DeliverableSpec, submission: Path, limits: Limits) -> Scrip
     script = spec.options["script"]
     if not (submission / script).is_file():
         return ScriptRun(spec, CallOutcome("missing", message=f"{script} not found"), started, "")
-    target = submission / spec.options["produces"]
-    call = Call(spec.id, Path(script).stem, None, [str(target)], {}, 0)
+    targets = [str(submission / name) for name in _produces(spec)]
+    call = Call(spec.id, Path(script).stem, None, targets, {}, 0)
     record = run_calls(submission, [call], limits)
     return ScriptRun(spec, record.outcomes[spec.id], started, record.output)
 
@@ -72,19 +73,28 @@ def check_deliverables(
 
 def _check_script_png(spec, submission, scripts, example) -> tuple[str, str]:
     run = scripts[spec.id]
-    target = submission / spec.options["produces"]
+    script = spec.options["script"]
     if run.outcome.status == "missing":
         return "missing", run.outcome.message
     if run.outcome.status != "ok":
         where = f" ({run.outcome.where})" if run.outcome.where else ""
-        return "failed", f"{spec.options['script']} failed: {run.outcome.message}{where}"
-    if not target.is_file() or target.stat().st_mtime < run.started - 1:
-        return "incomplete", (f"{spec.options['script']} ran but wrote no {target.name} "
-                              f"(it gets the path to write as sys.argv[1])")
-    with target.open("rb") as f:
-        if f.read(8) != PNG_MAGIC:
-            return "failed", f"{target.name} is not a PNG image"
-    return "done", f"wrote {target.name}"
+        return "failed", f"{script} failed: {run.outcome.message}{where}"
+    names = _produces(spec)
+    for n, name in enumerate(names, start=1):
+        target = submission / name
+        if not target.is_file() or target.stat().st_mtime < run.started - 1:
+            return "incomplete", (f"{script} ran but wrote no {name} "
+                                  f"(it gets the path to write as sys.argv[{n}])")
+        with target.open("rb") as f:
+            if f.read(8) != PNG_MAGIC:
+                return "failed", f"{name} is not a PNG image"
+    return "done", "wrote " + ", ".join(names)
+
+
+def _produces(spec: DeliverableSpec) -> list[str]:
+    """`produces` is one file name or a list; the script gets their paths as sys.argv[1:]."""
+    produces = spec.options["produces"]
+    return [produces] if isinstance(produces, str) else list(produces)
 
 
 def report_section(path: Path, heading: str) -> str | None:

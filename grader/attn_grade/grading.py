@@ -39,9 +39,10 @@ def grade(
     `seed` (random when None; the result records it for a regrade).
     """
     lab = load_lab(lab_id)
-    submission = Path(submission)
+    shown = str(submission)
+    submission = Path(submission).resolve()
     if not submission.is_dir():
-        raise UsageError(f"No folder {submission}: point --path at your lab folder.")
+        raise UsageError(f"No folder {shown}: point --path at your lab folder.")
     limits = limits or Limits(time_limit=lab.time_limit)
     reference_dir = find_solutions(lab, solutions) if hidden else None
     frozen = load_public(lab)
@@ -77,7 +78,7 @@ def grade(
     return LabResult(
         lab=lab.id,
         title=lab.title,
-        submission=str(submission),
+        submission=shown,
         tests=tests,
         deliverables=delivered,
         checklist=dl.read_checklist(submission / "CHECKLIST.md", tests, delivered),
@@ -143,7 +144,7 @@ def _with_diagnosis(result: TestResult, mistake: MistakeSpec | None, lang: str) 
 def _describe_failure(outcome: CallOutcome, signature: str, raises: str | None) -> tuple[str, str]:
     where = f" ({outcome.where})" if outcome.where else ""
     if outcome.status == "not-implemented":
-        return ERROR, f"not implemented yet: {signature} still raises NotImplementedError{where}"
+        return ERROR, f"not implemented yet{where}"
     if outcome.status == "missing":
         return ERROR, f"{outcome.message}; expected {signature}"
     if outcome.status == "timeout":

@@ -1,0 +1,1 @@
+"""Views of a LabResult: terminal, JSON and PNG. A renderer never grades."""

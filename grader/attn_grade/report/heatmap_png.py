@@ -1,0 +1,77 @@
+"""The heatmap PNG: the student's attention weights, the reference's, and their difference.
+
+Uses matplotlib's object-oriented API with the Agg canvas (no pyplot state), and
+is imported only when a PNG is drawn: matplotlib costs most of a check's start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from attn_grade.result import ExampleWeights
+
+PNG_NAME = "attn_grade_heatmap.png"
+
+
+def as_heads(weights: np.ndarray) -> np.ndarray:
+    """(..., L, S) weights as (H, L, S): leading axes of size 1 dropped, the rest flattened.
+
+    Shapes:
+        weights: (L, S), (H, L, S) or (B, H, L, S)
+        returns: (H, L, S), H = 1 for a single head
+    """
+    length, keys = weights.shape[-2:]
+    return weights.reshape(-1, length, keys)  # (H, L, S)
+
+
+def draw_heatmaps(example: ExampleWeights, path: Path, title: str) -> Path:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    panels = [("your weights", example.student), ("reference", example.reference)]
+    heads = max(as_heads(w).shape[0] for _, w in panels if w is not None) if any(
+        w is not None for _, w in panels) else 1
+    columns = 3
+    size = 0.42 * len(example.tokens) + 1.6
+    figure = Figure(figsize=(columns * size, heads * size), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = np.atleast_2d(figure.subplots(heads, columns, squeeze=False))
+    difference = None
+    if example.student is not None and example.reference is not None:
+        difference = as_heads(example.student) - as_heads(example.reference)
+    for head in range(heads):
+        for column, (label, weights) in enumerate(panels):
+            ax = axes[head, column]
+            if weights is None:
+                _empty(ax, example.message or "not available")
+                continue
+            image = ax.imshow(as_heads(weights)[head], cmap="viridis", vmin=0.0, vmax=1.0)
+            _label(ax, example.tokens, f"{label}" + (f", head {head}" if heads > 1 else ""))
+            figure.colorbar(image, ax=ax, shrink=0.8)
+        ax = axes[head, 2]
+        if difference is None:
+            _empty(ax, "no difference to show")
+            continue
+        largest = float(np.nanmax(np.abs(difference), initial=0.0))
+        limit = max(largest, 0.05)  # differences below 0.05 stay pale: nothing to see
+        image = ax.imshow(difference[head], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        _label(ax, example.tokens, f"yours - reference (largest |difference| {largest:.2g})")
+        figure.colorbar(image, ax=ax, shrink=0.8)
+    figure.suptitle(title)
+    figure.savefig(path, dpi=90)
+    return path
+
+
+def _label(ax, tokens: list[str], title: str) -> None:
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks(range(len(tokens)), tokens, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
+    ax.set_xlabel("key (attended to)")
+    ax.set_ylabel("query (attending)")
+
+
+def _empty(ax, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, fontsize=9)
+    ax.set_axis_off()

@@ -1,0 +1,131 @@
+"""The terminal report: tests, hints, deliverables, checklist and a heatmap, with Rich."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from attn_grade.report.heatmap_png import as_heads
+from attn_grade.result import ExampleWeights, LabResult
+
+STATUS_STYLE = {
+    "passed": "green", "failed": "red", "error": "red", "timeout": "magenta",
+    "done": "green", "missing": "yellow", "incomplete": "yellow",
+    "verified": "green", "not-verified": "red", "self-reported": "cyan", "open": "dim",
+}
+STATUS_LABEL = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
+
+
+def print_report(result: LabResult, console: Console) -> None:
+    console.print(f"[bold]attn-grade {result.lab}[/]: {result.title}  [dim]({result.submission})[/]")
+    console.print(_tests_table(result))
+    console.print(_summary(result))
+    if result.deliverables:
+        console.print(_deliverables_table(result))
+    if result.checklist:
+        console.print(_checklist_table(result))
+    if result.example is not None:
+        console.print(text_heatmap(result.example))
+    if result.heatmap_png:
+        console.print(f"Heatmap PNG (yours, the reference's, the difference): {result.heatmap_png}")
+    if result.student_output.strip():
+        more = "\n[... truncated]" if result.student_output_truncated else ""
+        console.print(Panel(Text(result.student_output.rstrip() + more), title="your code printed",
+                            border_style="dim"))
+
+
+def _tests_table(result: LabResult) -> Table:
+    table = Table(title="Tests", title_justify="left", show_lines=False, expand=True)
+    table.add_column("test", no_wrap=True)
+    table.add_column("points", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("feedback", ratio=1)
+    for t in result.tests:
+        style = STATUS_STYLE[t.status]
+        name = t.name + (" [dim](hidden)[/]" if t.visibility == "hidden" else "")
+        feedback = Text(t.message) if t.message else Text(t.description, style="dim")
+        if t.diagnosis:
+            feedback.append(f"\nLikely mistake: {t.diagnosis}. ", style="bold yellow")
+            feedback.append(t.hint or "")
+        table.add_row(name, f"{t.points:g}/{t.max_points:g}",
+                      f"[{style}]{STATUS_LABEL[t.status]}[/]", feedback)
+    return table
+
+
+def _summary(result: LabResult) -> Text:
+    text = Text()
+    text.append(f"Score: {result.score:g} / {result.max_score:g}", style="bold")
+    text.append(f"   public tests passed: {result.count('public', 'passed')}/{result.count('public')}")
+    if result.hidden_tests_ran:
+        passed = result.count("hidden", "passed")
+        text.append(f"   hidden tests passed: {passed}/{result.count('hidden')} (seed {result.seed})")
+    else:
+        text.append("\nHidden tests are not included here: they run at grading, on fresh inputs.",
+                    style="dim")
+    return text
+
+
+def _deliverables_table(result: LabResult) -> Table:
+    table = Table(title="Deliverables", title_justify="left", expand=True)
+    table.add_column("deliverable")
+    table.add_column("points", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("feedback", ratio=1)
+    for d in result.deliverables:
+        table.add_row(d.title, f"{d.points:g}/{d.max_points:g}",
+                      f"[{STATUS_STYLE.get(d.status, 'white')}]{d.status}[/]", d.message)
+    return table
+
+
+def _checklist_table(result: LabResult) -> Table:
+    table = Table(title="Checklist (CHECKLIST.md)", title_justify="left", expand=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("item", ratio=1)
+    table.add_column("status", no_wrap=True)
+    for item in result.checklist:
+        mark = "[x]" if item.ticked else "[ ]"
+        label = item.status
+        if item.checked_by:
+            label += f" ({item.checked_by})"
+        table.add_row(Text(mark), item.text, f"[{STATUS_STYLE[item.status]}]{label}[/]")
+    return table
+
+
+def text_heatmap(example: ExampleWeights) -> Panel:
+    """The student's weights as a coloured grid: rows are queries, columns are keys."""
+    if example.student is None:
+        return Panel(f"No heatmap: {example.message or 'your attention did not run on the example'}",
+                     title="Your attention weights on the example sentence", border_style="yellow")
+    heads = as_heads(example.student)
+    weights = heads[0]
+    tokens = example.tokens
+    table = Table(show_header=True, box=None, padding=(0, 1), pad_edge=False)
+    table.add_column("query \\ key", justify="right", no_wrap=True)
+    for token in tokens:
+        table.add_column(token[:4], justify="right", no_wrap=True, min_width=3)
+    for i, token in enumerate(tokens):
+        cells = [Text(f"{_pct(w)}", style=_cell_style(w)) for w in weights[i]]
+        table.add_row(token, *cells)
+    note = "weights x100; darker = less attention"
+    if heads.shape[0] > 1:
+        note += f"; head 0 of {heads.shape[0]} (all heads in the PNG)"
+    return Panel(Group(table, Text(note, style="dim")),
+                 title="Your attention weights on the example sentence", expand=False)
+
+
+def _pct(weight: float) -> str:
+    if not np.isfinite(weight):
+        return "nan"
+    return f"{round(100 * float(weight)):>3d}"
+
+
+def _cell_style(weight: float) -> str:
+    if not np.isfinite(weight):
+        return "bold white on red"
+    level = int(min(max(weight, 0.0), 1.0) * 5 + 0.5)
+    background = ["grey11", "grey30", "dark_cyan", "cyan3", "yellow3", "yellow1"][level]
+    foreground = "black" if level >= 3 else "white"
+    return f"{foreground} on {background}"
