@@ -79,7 +79,10 @@ def check(
     lab: Annotated[str, typer.Argument(help="The lab to check, e.g. lab01.")],
     path: Annotated[
         Path | None,
-        typer.Option("--path", "-p", help="Your lab folder (default: exercises/LAB)."),
+        typer.Option(
+            "--path", "-p",
+            help="Your lab folder, or a .py, .zip or .ipynb file (default: exercises/LAB).",
+        ),
     ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print exactly one JSON object and nothing else.")
@@ -111,8 +114,9 @@ def check(
     from attn_grade.grading import grade
     from attn_grade.history import save_report
 
-    folder = path if path is not None else Path("exercises") / lab
-    result = grade(lab, folder, solutions=solutions, hidden=hidden, seed=seed, lang=lang)
+    submitted = path if path is not None else Path("exercises") / lab
+    result = grade(lab, submitted, solutions=solutions, hidden=hidden, seed=seed, lang=lang)
+    folder = submitted if submitted.is_dir() else submitted.parent  # where the PNG goes
     if png and result.example is not None:
         from attn_grade.report.heatmap_png import PNG_NAME, draw_heatmaps
 

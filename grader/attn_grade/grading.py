@@ -13,13 +13,14 @@ from attn_grade import deliverables as dl
 from attn_grade.cases import EXAMPLE_KEY, Case, test_case
 from attn_grade.compare import compare
 from attn_grade.diagnose import MODIFIES_INPUT, diagnose, modified_inputs
-from attn_grade.errors import LabSpecError, UsageError
+from attn_grade.errors import LabSpecError
 from attn_grade.expected import Expectation, expect
 from attn_grade.frozen import load_public, public_cases
 from attn_grade.labspec import LabSpec, MistakeSpec, load_lab
 from attn_grade.reference import Reference, find_solutions, load_reference
 from attn_grade.result import ERROR, FAILED, PASSED, TIMEOUT, LabResult, TestResult
 from attn_grade.runner import CallOutcome, Limits, run_calls
+from attn_grade.submission import open_submission
 
 
 def grade(
@@ -39,10 +40,14 @@ def grade(
     `seed` (random when None; the result records it for a regrade).
     """
     lab = load_lab(lab_id)
-    shown = str(submission)
-    submission = Path(submission).resolve()
-    if not submission.is_dir():
-        raise UsageError(f"No folder {shown}: point --path at your lab folder.")
+    with open_submission(Path(submission), lab) as folder:
+        return _grade_folder(lab, folder, str(submission), solutions, hidden, seed, lang, limits)
+
+
+def _grade_folder(
+    lab: LabSpec, submission: Path, shown: str, solutions: Path | None, hidden: bool,
+    seed: int | None, lang: str, limits: Limits | None,
+) -> LabResult:
     limits = limits or Limits(time_limit=lab.time_limit)
     reference_dir = find_solutions(lab, solutions) if hidden else None
     frozen = load_public(lab)
