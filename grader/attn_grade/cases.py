@@ -54,7 +54,9 @@ class Case:
 
 
 def test_case(lab: LabSpec, test: TestSpec, seed: int) -> Case:
-    return Case(test.name, lab.functions[test.function], build_args(test.args, seed, test.name), test)
+    return Case(
+        test.name, lab.functions[test.function], build_args(test.args, seed, test.name), test
+    )
 
 
 def example_case(lab: LabSpec) -> Case | None:

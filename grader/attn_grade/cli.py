@@ -80,7 +80,8 @@ def check(
     path: Annotated[
         Path | None,
         typer.Option(
-            "--path", "-p",
+            "--path",
+            "-p",
             help="Your lab folder, or a .py, .zip or .ipynb file (default: exercises/LAB).",
         ),
     ] = None,
@@ -122,7 +123,9 @@ def check(
 
         preload.join()
         try:
-            target = draw_heatmaps(result.example, folder / PNG_NAME, f"{result.lab}: attention weights")
+            target = draw_heatmaps(
+                result.example, folder / PNG_NAME, f"{result.lab}: attention weights"
+            )
             result.heatmap_png = str(target)
         except OSError:
             result.heatmap_png = None  # a read-only folder: the report says nothing was written
@@ -152,7 +155,10 @@ def list_labs() -> None:
         lab = load_lab(lab_id)
         points = lab.max_test_points + sum(d.points for d in lab.deliverables)
         table.add_row(
-            lab.id, lab.title, lab.level, f"~{lab.minutes} min",
+            lab.id,
+            lab.title,
+            lab.level,
+            f"~{lab.minutes} min",
             ", ".join(lab.prerequisites) or "-",
             f"{len(lab.tests_with('public'))} public + {len(lab.tests_with('hidden'))} hidden",
             f"{points:g}",
@@ -163,7 +169,9 @@ def list_labs() -> None:
 @command()
 def freeze(
     lab: Annotated[str, typer.Argument(help="The lab whose public expectations to regenerate.")],
-    solutions: Annotated[Path | None, typer.Option(help="Folder of the reference solutions.")] = None,
+    solutions: Annotated[
+        Path | None, typer.Option(help="Folder of the reference solutions.")
+    ] = None,
 ) -> None:
     """Recompute the public tests' frozen inputs and expected outputs from the reference
     (instructors; the file ships with the student kit)."""
@@ -182,7 +190,9 @@ def sync(
     check_only: Annotated[
         bool, typer.Option("--check", help="Only report stale files; exit 1 if any.")
     ] = False,
-    solutions: Annotated[Path | None, typer.Option(help="Folder of the reference solutions.")] = None,
+    solutions: Annotated[
+        Path | None, typer.Option(help="Folder of the reference solutions.")
+    ] = None,
 ) -> None:
     """Regenerate exercises/LAB (the stubs) from solutions/LAB, the single source."""
     from attn_grade.labspec import load_lab

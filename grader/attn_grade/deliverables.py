@@ -83,8 +83,9 @@ def _check_script_png(spec, submission, scripts, example) -> tuple[str, str]:
     for n, name in enumerate(names, start=1):
         target = submission / name
         if not target.is_file() or target.stat().st_mtime < run.started - 1:
-            return "incomplete", (f"{script} ran but wrote no {name} "
-                                  f"(it gets the path to write as sys.argv[{n}])")
+            return "incomplete", (
+                f"{script} ran but wrote no {name} (it gets the path to write as sys.argv[{n}])"
+            )
         with target.open("rb") as f:
             if f.read(8) != PNG_MAGIC:
                 return "failed", f"{name} is not a PNG image"
@@ -130,8 +131,9 @@ def _check_report_answer(spec, submission, scripts, example) -> tuple[str, str]:
         return "incomplete", f"{file} {section}: {n} words so far; write at least {needed}"
     keywords = spec.options.get("keywords", [])
     if keywords and not any(k.lower() in answer.lower() for k in keywords):
-        return "incomplete", (f"{file} {section}: mention the idea behind it, e.g. one of: "
-                              + ", ".join(keywords[:5]))
+        return "incomplete", (
+            f"{file} {section}: mention the idea behind it, e.g. one of: " + ", ".join(keywords[:5])
+        )
     return "done", f"{file} {section}: answered ({n} words); your instructor reads the content"
 
 
@@ -144,12 +146,20 @@ def _check_report_score(spec, submission, scripts, example) -> tuple[str, str]:
     if not found:
         return "incomplete", f'{file} {section}: add a line like "Score: it -> animal = 0.57"'
     if example is None or example.student is None:
-        return "failed", "your attention did not run on the example sentence, so the score cannot be checked"
+        return (
+            "failed",
+            "your attention did not run on the example sentence, so the score cannot be checked",
+        )
     query, key = found["query"], found["key"]
     claimed = float(found["weight"].replace(",", "."))
-    pairs = [(i, j) for i in _positions(example.tokens, query) for j in _positions(example.tokens, key)]
+    pairs = [
+        (i, j) for i in _positions(example.tokens, query) for j in _positions(example.tokens, key)
+    ]
     if not pairs:
-        return "failed", f"{query!r} or {key!r} is not a token of the example: {' '.join(example.tokens)}"
+        return (
+            "failed",
+            f"{query!r} or {key!r} is not a token of the example: {' '.join(example.tokens)}",
+        )
     weights = [float(example.student[i, j]) for i, j in pairs]
     tolerance = float(spec.options.get("tolerance", 0.01))
     if not any(abs(w - claimed) <= tolerance for w in weights):
@@ -158,7 +168,10 @@ def _check_report_score(spec, submission, scripts, example) -> tuple[str, str]:
     rest = _words(SCORE_LINE.sub("", answer))
     needed = int(spec.options.get("min_words", 1))
     if rest < needed:
-        return "incomplete", f"{file} {section}: the score matches; now explain it ({needed}+ words)"
+        return (
+            "incomplete",
+            f"{file} {section}: the score matches; now explain it ({needed}+ words)",
+        )
     return "done", f"{query} -> {key} = {claimed:g} matches your weights, and is explained"
 
 
@@ -210,6 +223,7 @@ def _verified(check: str, tests: list[TestResult], done: dict[str, bool]) -> boo
     return done.get(check, False)
 
 
-def example_weights(tokens: list[str], student: np.ndarray | None, reference: np.ndarray | None,
-                    message: str = "") -> ExampleWeights:
+def example_weights(
+    tokens: list[str], student: np.ndarray | None, reference: np.ndarray | None, message: str = ""
+) -> ExampleWeights:
     return ExampleWeights(list(tokens), student, reference, message)

@@ -52,7 +52,9 @@ def diagnose(
     return None
 
 
-def modified_inputs(before: list[np.ndarray], after: list[np.ndarray], names: tuple[str, ...]) -> list[str]:
+def modified_inputs(
+    before: list[np.ndarray], after: list[np.ndarray], names: tuple[str, ...]
+) -> list[str]:
     """Names of the inputs that differ after the call."""
     return [
         name

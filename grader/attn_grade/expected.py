@@ -42,7 +42,8 @@ def call_reference(function: Callable, case: Case) -> list[np.ndarray]:
     positional, keywords = case.split_args()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        result = function(*[as_float64(a) for a in positional],
-                          **{k: as_float64(v) for k, v in keywords.items()})
+        result = function(
+            *[as_float64(a) for a in positional], **{k: as_float64(v) for k, v in keywords.items()}
+        )
     results: Any = result if len(case.function.outputs) > 1 else (result,)
     return [np.asarray(r) for r in results]

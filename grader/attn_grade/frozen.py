@@ -56,8 +56,10 @@ def load_public(lab: LabSpec) -> tuple[list[Case], dict[str, Expectation]] | Non
         arrays = {k: data[k] for k in data.files}
     cases = []
     for case in public_cases(lab):
-        args = {name: _restore(value, f"input/{case.key}/{name}", arrays)
-                for name, value in case.args.items()}
+        args = {
+            name: _restore(value, f"input/{case.key}/{name}", arrays)
+            for name, value in case.args.items()
+        }
         cases.append(Case(case.key, case.function, args, case.test))
     mistakes = {m.id: m for m in lab.mistakes}
     expectations = {}
@@ -65,18 +67,26 @@ def load_public(lab: LabSpec) -> tuple[list[Case], dict[str, Expectation]] | Non
         outputs = _numbered(arrays, f"expected/{case.key}/")
         variants = []
         prefix = f"variant/{case.key}/"
-        for mistake_id, n in sorted({tuple(k[len(prefix):].split("/")[:2]) for k in arrays
-                                     if k.startswith(prefix)}, key=lambda p: int(p[1])):
-            variants.append(VariantOutputs(
-                mistakes[mistake_id], _numbered(arrays, f"{prefix}{mistake_id}/{n}/")))
+        for mistake_id, n in sorted(
+            {tuple(k[len(prefix) :].split("/")[:2]) for k in arrays if k.startswith(prefix)},
+            key=lambda p: int(p[1]),
+        ):
+            variants.append(
+                VariantOutputs(
+                    mistakes[mistake_id], _numbered(arrays, f"{prefix}{mistake_id}/{n}/")
+                )
+            )
         raises = case.test is not None and case.test.raises
         expectations[case.key] = Expectation(None if raises else outputs, variants)
     return cases, expectations
 
 
 def _numbered(arrays: dict[str, np.ndarray], prefix: str) -> list[np.ndarray]:
-    found = sorted((int(k[len(prefix):]), v) for k, v in arrays.items()
-                   if k.startswith(prefix) and k[len(prefix):].isdigit())
+    found = sorted(
+        (int(k[len(prefix) :]), v)
+        for k, v in arrays.items()
+        if k.startswith(prefix) and k[len(prefix) :].isdigit()
+    )
     return [v for _, v in found]
 
 

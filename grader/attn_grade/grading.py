@@ -6,6 +6,7 @@ It never prints. Renderers in report/ turn the LabResult into text, JSON or PNG.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,12 +14,20 @@ from attn_grade import deliverables as dl
 from attn_grade.cases import EXAMPLE_KEY, Case, test_case
 from attn_grade.compare import compare
 from attn_grade.diagnose import MODIFIES_INPUT, diagnose, modified_inputs
-from attn_grade.errors import LabSpecError
+from attn_grade.errors import LabSpecError, ReferenceMissingError, UsageError
 from attn_grade.expected import Expectation, expect
 from attn_grade.frozen import load_public, public_cases
 from attn_grade.labspec import LabSpec, MistakeSpec, load_lab
-from attn_grade.reference import Reference, find_solutions, load_reference
-from attn_grade.result import ERROR, FAILED, PASSED, TIMEOUT, LabResult, TestResult
+from attn_grade.reference import find_solutions, load_reference
+from attn_grade.result import (
+    ERROR,
+    FAILED,
+    PASSED,
+    TIMEOUT,
+    ExampleWeights,
+    LabResult,
+    TestResult,
+)
 from attn_grade.runner import CallOutcome, Limits, run_calls
 from attn_grade.submission import open_submission
 
@@ -32,33 +41,62 @@ def grade(
     seed: int | None = None,
     lang: str = "en",
     limits: Limits | None = None,
+    only: Sequence[str] | None = None,
+    deliverables: bool = True,
 ) -> LabResult:
     """Grade the student folder `submission` on `lab_id`.
 
     Hidden tests run when the reference solutions are found (see
     reference.find_solutions) and `hidden` is true, on fresh inputs drawn from
-    `seed` (random when None; the result records it for a regrade).
+    `seed` (random when None; the result records it for a regrade). `only` limits
+    grading to the named tests (no example, deliverables or checklist), as a
+    notebook's test cell does; `deliverables=False` skips the deliverables.
     """
     lab = load_lab(lab_id)
+    if only is not None:
+        unknown = sorted(set(only) - {t.name for t in lab.tests})
+        if unknown:
+            raise UsageError(f"{lab.id} has no test named {', '.join(unknown)}")
     with open_submission(Path(submission), lab) as folder:
-        return _grade_folder(lab, folder, str(submission), solutions, hidden, seed, lang, limits)
+        return _grade_folder(
+            lab, folder, str(submission), solutions, hidden, seed, lang, limits, only, deliverables
+        )
 
 
 def _grade_folder(
-    lab: LabSpec, submission: Path, shown: str, solutions: Path | None, hidden: bool,
-    seed: int | None, lang: str, limits: Limits | None,
+    lab: LabSpec,
+    submission: Path,
+    shown: str,
+    solutions: Path | None,
+    hidden: bool,
+    seed: int | None,
+    lang: str,
+    limits: Limits | None,
+    only: Sequence[str] | None,
+    with_deliverables: bool,
 ) -> LabResult:
     limits = limits or Limits(time_limit=lab.time_limit)
     reference_dir = find_solutions(lab, solutions) if hidden else None
     frozen = load_public(lab)
     if frozen is None and reference_dir is None:
-        raise LabSpecError(f"{lab.id} has no frozen public tests: run `attn-grade freeze {lab.id}`.")
+        raise LabSpecError(
+            f"{lab.id} has no frozen public tests: run `attn-grade freeze {lab.id}`."
+        )
     cases = frozen[0] if frozen else public_cases(lab)
     if reference_dir is not None:
         seed = secrets.randbelow(2**31) if seed is None else seed
         cases += [test_case(lab, t, seed) for t in lab.tests_with("hidden")]
+    if only is not None:
+        cases = [c for c in cases if c.test is not None and c.test.name in only]
+        missing = sorted(set(only) - {c.key for c in cases})
+        if missing:
+            raise ReferenceMissingError(
+                f"{', '.join(missing)}: hidden tests need the reference solutions (--solutions)"
+            )
+        with_deliverables = False
+    specs = lab.deliverables if with_deliverables else ()
 
-    scripts = dl.script_deliverables(lab.deliverables)
+    scripts = dl.script_deliverables(specs)
     with ThreadPoolExecutor(max_workers=max(1, len(scripts))) as pool:
         script_runs = [pool.submit(dl.run_script, d, submission, limits) for d in scripts]
         record = run_calls(submission, [c.call() for c in cases], limits)
@@ -77,8 +115,8 @@ def _grade_folder(
         for case in cases
         if case.test is not None
     ]
-    example = _example(lab, cases, record.outcomes, expectations, reference)
-    delivered = dl.check_deliverables(lab.deliverables, submission, runs, example)
+    example = _example(lab, cases, record.outcomes, expectations)
+    delivered = dl.check_deliverables(specs, submission, runs, example)
     output = record.output + "".join(r.output for r in runs.values())
     return LabResult(
         lab=lab.id,
@@ -102,8 +140,14 @@ def judge(
     test, function = case.test, case.function
     assert test is not None
     result = TestResult(
-        name=test.name, function=function.name, visibility=test.visibility, status=FAILED,
-        points=0.0, max_points=test.points, description=test.description, where=outcome.where,
+        name=test.name,
+        function=function.name,
+        visibility=test.visibility,
+        status=FAILED,
+        points=0.0,
+        max_points=test.points,
+        description=test.description,
+        where=outcome.where,
     )
     if outcome.status == "ok" and expectation.outputs is None:
         result.message = f"expected {function.name} to raise {test.raises}, but it returned"
@@ -116,13 +160,15 @@ def judge(
     if len(outcome.outputs) != len(function.outputs):
         result.status, result.message = ERROR, "the student process returned too few arrays"
         return result
-    for got, want, name, kind in zip(outcome.outputs, expectation.outputs, function.outputs,
-                                     function.output_kinds):
+    for got, want, name, kind in zip(
+        outcome.outputs, expectation.outputs, function.outputs, function.output_kinds
+    ):
         comparison = compare(name, got, want, kind, test.rtol, test.atol)
         if not comparison.ok:
             result.message = comparison.message
-            mistake = diagnose(outcome.outputs, expectation.variants, function.output_kinds,
-                               test.rtol, test.atol)
+            mistake = diagnose(
+                outcome.outputs, expectation.variants, function.output_kinds, test.rtol, test.atol
+            )
             return _with_diagnosis(result, mistake, lang)
     watched = case.watched_inputs()
     if watched:
@@ -164,11 +210,15 @@ def _describe_failure(outcome: CallOutcome, signature: str, raises: str | None) 
     return ERROR, message
 
 
-def _example(lab: LabSpec, cases: list[Case], outcomes: dict[str, CallOutcome],
-             expectations: dict[str, Expectation], reference: Reference | None):
-    if lab.example is None:
+def _example(
+    lab: LabSpec,
+    cases: list[Case],
+    outcomes: dict[str, CallOutcome],
+    expectations: dict[str, Expectation],
+) -> ExampleWeights | None:
+    case = next((c for c in cases if c.key == EXAMPLE_KEY), None)
+    if lab.example is None or case is None:
         return None
-    case = next(c for c in cases if c.key == EXAMPLE_KEY)
     index = case.function.outputs.index(lab.example.output)
     outcome = outcomes[EXAMPLE_KEY]
     expected = expectations[EXAMPLE_KEY].outputs

@@ -22,8 +22,9 @@ def save_report(result: LabResult, folder: Path) -> Path | None:
     data = result.to_dict() | {"saved_at": time.time()}
     try:
         target.parent.mkdir(exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False, suffix=".tmp",
-                                         encoding="utf-8") as f:
+        with tempfile.NamedTemporaryFile(
+            "w", dir=target.parent, delete=False, suffix=".tmp", encoding="utf-8"
+        ) as f:
             json.dump(data, f, indent=1)
         os.replace(f.name, target)
     except OSError:

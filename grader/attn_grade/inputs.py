@@ -58,7 +58,9 @@ def _build(gen: Any, seed: int, key: str, earlier: dict[str, Any]) -> Any:
             x = _sprinkle_neg_inf(x, float(gen["neg_inf_fraction"]), rng)
         return x.astype(dtype or np.float64)
     if "uniform" in gen:
-        x = rng.uniform(float(gen.get("low", 0.0)), float(gen.get("high", 1.0)), size=gen["uniform"])
+        x = rng.uniform(
+            float(gen.get("low", 0.0)), float(gen.get("high", 1.0)), size=gen["uniform"]
+        )
         return x.astype(dtype or np.float64)
     if "integers" in gen:
         x = rng.integers(int(gen.get("low", 0)), int(gen["high"]), size=gen["integers"])
@@ -75,10 +77,14 @@ def _build(gen: Any, seed: int, key: str, earlier: dict[str, Any]) -> Any:
         return gen["value"]
     if "same_as" in gen:
         if gen["same_as"] not in earlier:
-            raise LabSpecError(f"argument {key}: same_as {gen['same_as']!r} is not an earlier argument")
+            raise LabSpecError(
+                f"argument {key}: same_as {gen['same_as']!r} is not an earlier argument"
+            )
         return earlier[gen["same_as"]]
     if "dict" in gen:
-        return {name: _build(sub, seed, f"{key}/{name}", earlier) for name, sub in gen["dict"].items()}
+        return {
+            name: _build(sub, seed, f"{key}/{name}", earlier) for name, sub in gen["dict"].items()
+        }
     raise LabSpecError(f"argument {key}: unknown generator {sorted(gen)}")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,7 @@ def lab_ids() -> list[str]:
     return sorted(p.name for p in LABS_DIR.iterdir() if (p / "lab.toml").is_file())
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_lab(lab_id: str) -> LabSpec:
     path = LABS_DIR / lab_id / "lab.toml"
     if not path.is_file():

@@ -27,7 +27,14 @@ import numpy as np
 from attn_grade.wire import FrameReader, ProtocolError
 
 BOOTSTRAP = Path(__file__).parent / "sandbox" / "bootstrap.py"
-PASSED_THROUGH_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
+PASSED_THROUGH_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "SYSTEMROOT",
+)
 
 
 @dataclass(frozen=True)
@@ -241,9 +248,9 @@ class _Session:
                             index = _index(event, pending)
                             importing = None
                             n_arrays = event.get("n_arrays", 0)
-                            if not isinstance(n_arrays, int) or not 0 <= n_arrays <= self._max_arrays(
-                                pending[index]
-                            ):
+                            if not isinstance(
+                                n_arrays, int
+                            ) or not 0 <= n_arrays <= self._max_arrays(pending[index]):
                                 raise ProtocolError(f"a result with {n_arrays!r} arrays")
                             if event.get("status") == "ok" and n_arrays > 0:
                                 awaiting = (index, event, [])
@@ -251,16 +258,24 @@ class _Session:
                                 self._record(pending[index], event, [])
                                 done.add(index)
                 except ProtocolError as exc:
-                    return self._after_failure(pending, done, current, importing, "protocol", str(exc))
+                    return self._after_failure(
+                        pending, done, current, importing, "protocol", str(exc)
+                    )
         process.wait()
         if len(done) == len(pending):
             return []
-        return self._after_failure(pending, done, current, importing, "crashed",
-                                   _exit_description(process.returncode))
+        return self._after_failure(
+            pending, done, current, importing, "crashed", _exit_description(process.returncode)
+        )
 
     def _after_failure(
-        self, pending: list[int], done: set[int], current: int | None, importing: str | None,
-        status: str, detail: str = "",
+        self,
+        pending: list[int],
+        done: set[int],
+        current: int | None,
+        importing: str | None,
+        status: str,
+        detail: str = "",
     ) -> list[int]:
         """Record the failed call (or every call of a module whose import failed); return the rest."""
         remaining = [i for n, i in enumerate(pending) if n not in done]
@@ -274,7 +289,9 @@ class _Session:
             return remaining  # it failed between calls, after progress: a fresh child goes on
         failed = pending[current]
         module = self.calls[failed].module
-        victims = [i for i in remaining if i == failed or (importing and self.calls[i].module == module)]
+        victims = [
+            i for i in remaining if i == failed or (importing and self.calls[i].module == module)
+        ]
         message = _failure_message(status, detail, importing and module, self.limits)
         for i in victims:
             self.outcomes[self.calls[i].key] = CallOutcome(status, message=message)
@@ -289,12 +306,14 @@ class _Session:
         status = str(event.get("status", "protocol"))
         message = str(event.get("message", ""))[:2000]
         if status == "bad-return":
-            message = (f"{call.function} returned {str(event.get('got', '?'))[:80]}; "
-                       f"expected a tuple of {call.n_outputs} arrays")
+            message = (
+                f"{call.function} returned {str(event.get('got', '?'))[:80]}; "
+                f"expected a tuple of {call.n_outputs} arrays"
+            )
         self.outcomes[call.key] = CallOutcome(
             status=status,
             outputs=arrays[: call.n_outputs],
-            returned_inputs=arrays[call.n_outputs:],
+            returned_inputs=arrays[call.n_outputs :],
             message=message,
             where=str(event.get("where", ""))[:300],
             exception=str(event.get("exception", ""))[:100],
@@ -328,7 +347,9 @@ def _exit_description(code: int | None) -> str:
     if code is None:
         return "unknown exit"
     if code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        name = (
+            signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        )
         hint = " (memory limit?)" if -code in (signal.SIGKILL, signal.SIGSEGV) else ""
         return f"killed by {name}{hint}"
     return f"exit code {code} (sys.exit or os._exit in student code?)"

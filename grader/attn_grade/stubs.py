@@ -95,8 +95,11 @@ def exercises_dir(lab: LabSpec) -> Path:
 
 def stale_files(lab: LabSpec, solutions: Path, exercises: Path) -> list[str]:
     """Generated files whose copy in `exercises` (or the example in `solutions`) is out of date."""
-    stale = [name for name, text in exercise_files(lab, solutions).items()
-             if not (exercises / name).is_file() or (exercises / name).read_text("utf-8") != text]
+    stale = [
+        name
+        for name, text in exercise_files(lab, solutions).items()
+        if not (exercises / name).is_file() or (exercises / name).read_text("utf-8") != text
+    ]
     example = example_module(lab)
     target = solutions / EXAMPLE_MODULE
     if example is not None and (not target.is_file() or target.read_text("utf-8") != example):

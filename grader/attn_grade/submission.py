@@ -70,7 +70,9 @@ def _unzip(path: Path, into: Path) -> Path:
             raise SubmissionError(f"{path.name} is too large to be a lab submission")
         for member in members:
             target = (into / member.filename).resolve()
-            if not target.is_relative_to(into.resolve()) or stat.S_ISLNK(member.external_attr >> 16):
+            if not target.is_relative_to(into.resolve()) or stat.S_ISLNK(
+                member.external_attr >> 16
+            ):
                 raise SubmissionError(f"{path.name}: unsafe path {member.filename!r} in the zip")
             if member.is_dir():
                 target.mkdir(parents=True, exist_ok=True)

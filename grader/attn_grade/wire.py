@@ -22,8 +22,20 @@ MAX_ARRAY_BYTES = 64 * 1024 * 1024
 MAX_NDIM = 8
 ALLOWED_DTYPES = {
     np.dtype(t).str
-    for t in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-              "float16", "float32", "float64")
+    for t in (
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float16",
+        "float32",
+        "float64",
+    )
 }
 _HEADER = struct.Struct(">cI")
 
@@ -56,9 +68,11 @@ class FrameReader:
             end = _HEADER.size + length
             if len(self._buffer) < end:
                 break
-            payload = bytes(self._buffer[_HEADER.size:end])
+            payload = bytes(self._buffer[_HEADER.size : end])
             del self._buffer[:end]
-            frames.append(_event(payload) if kind == b"J" else Frame("array", array=decode_npy(payload)))
+            frames.append(
+                _event(payload) if kind == b"J" else Frame("array", array=decode_npy(payload))
+            )
         return frames
 
 

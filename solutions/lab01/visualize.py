@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from attention import scaled_dot_product_attention
-from example_sentence import K, Q, TOKENS, V
+from example_sentence import TOKENS, K, Q, V
 
 
 def attention_heatmap(weights, tokens, path):
@@ -39,7 +39,11 @@ def attention_heatmap(weights, tokens, path):
 
 
 def main():
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("attention_heatmap.png")
+    target = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).with_name("attention_heatmap.png")
+    )
     _, weights = scaled_dot_product_attention(Q, K, V)  # weights: (L, S) = (11, 11)
     attention_heatmap(np.asarray(weights), TOKENS, target)
     top = np.argmax(weights, axis=-1)

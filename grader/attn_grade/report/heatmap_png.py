@@ -31,8 +31,11 @@ def draw_heatmaps(example: ExampleWeights, path: Path, title: str) -> Path:
     from matplotlib.figure import Figure
 
     panels = [("your weights", example.student), ("reference", example.reference)]
-    heads = max(as_heads(w).shape[0] for _, w in panels if w is not None) if any(
-        w is not None for _, w in panels) else 1
+    heads = (
+        max(as_heads(w).shape[0] for _, w in panels if w is not None)
+        if any(w is not None for _, w in panels)
+        else 1
+    )
     columns = 3
     size = 0.42 * len(example.tokens) + 1.6
     figure = Figure(figsize=(columns * size, heads * size), layout="constrained")

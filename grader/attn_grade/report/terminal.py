@@ -12,15 +12,25 @@ from attn_grade.report.heatmap_png import as_heads
 from attn_grade.result import ExampleWeights, LabResult
 
 STATUS_STYLE = {
-    "passed": "green", "failed": "red", "error": "red", "timeout": "magenta",
-    "done": "green", "missing": "yellow", "incomplete": "yellow",
-    "verified": "green", "not-verified": "red", "self-reported": "cyan", "open": "dim",
+    "passed": "green",
+    "failed": "red",
+    "error": "red",
+    "timeout": "magenta",
+    "done": "green",
+    "missing": "yellow",
+    "incomplete": "yellow",
+    "verified": "green",
+    "not-verified": "red",
+    "self-reported": "cyan",
+    "open": "dim",
 }
 STATUS_LABEL = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 
 
 def print_report(result: LabResult, console: Console) -> None:
-    console.print(f"[bold]attn-grade {result.lab}[/]: {result.title}  [dim]({result.submission})[/]")
+    console.print(
+        f"[bold]attn-grade {result.lab}[/]: {result.title}  [dim]({result.submission})[/]"
+    )
     console.print(_tests_table(result))
     console.print(_summary(result))
     if result.deliverables:
@@ -33,8 +43,13 @@ def print_report(result: LabResult, console: Console) -> None:
         console.print(f"Heatmap PNG (yours, the reference's, the difference): {result.heatmap_png}")
     if result.student_output.strip():
         more = "\n[... truncated]" if result.student_output_truncated else ""
-        console.print(Panel(Text(result.student_output.rstrip() + more), title="your code printed",
-                            border_style="dim"))
+        console.print(
+            Panel(
+                Text(result.student_output.rstrip() + more),
+                title="your code printed",
+                border_style="dim",
+            )
+        )
 
 
 def _tests_table(result: LabResult) -> Table:
@@ -50,21 +65,31 @@ def _tests_table(result: LabResult) -> Table:
         if t.diagnosis:
             feedback.append(f"\nLikely mistake: {t.diagnosis}. ", style="bold yellow")
             feedback.append(t.hint or "")
-        table.add_row(name, f"{t.points:g}/{t.max_points:g}",
-                      f"[{style}]{STATUS_LABEL[t.status]}[/]", feedback)
+        table.add_row(
+            name,
+            f"{t.points:g}/{t.max_points:g}",
+            f"[{style}]{STATUS_LABEL[t.status]}[/]",
+            feedback,
+        )
     return table
 
 
 def _summary(result: LabResult) -> Text:
     text = Text()
     text.append(f"Score: {result.score:g} / {result.max_score:g}", style="bold")
-    text.append(f"   public tests passed: {result.count('public', 'passed')}/{result.count('public')}")
+    text.append(
+        f"   public tests passed: {result.count('public', 'passed')}/{result.count('public')}"
+    )
     if result.hidden_tests_ran:
         passed = result.count("hidden", "passed")
-        text.append(f"   hidden tests passed: {passed}/{result.count('hidden')} (seed {result.seed})")
+        text.append(
+            f"   hidden tests passed: {passed}/{result.count('hidden')} (seed {result.seed})"
+        )
     else:
-        text.append("\nHidden tests are not included here: they run at grading, on fresh inputs.",
-                    style="dim")
+        text.append(
+            "\nHidden tests are not included here: they run at grading, on fresh inputs.",
+            style="dim",
+        )
     return text
 
 
@@ -75,8 +100,12 @@ def _deliverables_table(result: LabResult) -> Table:
     table.add_column("status", no_wrap=True)
     table.add_column("feedback", ratio=1)
     for d in result.deliverables:
-        table.add_row(d.title, f"{d.points:g}/{d.max_points:g}",
-                      f"[{STATUS_STYLE.get(d.status, 'white')}]{d.status}[/]", d.message)
+        table.add_row(
+            d.title,
+            f"{d.points:g}/{d.max_points:g}",
+            f"[{STATUS_STYLE.get(d.status, 'white')}]{d.status}[/]",
+            d.message,
+        )
     return table
 
 
@@ -97,8 +126,11 @@ def _checklist_table(result: LabResult) -> Table:
 def text_heatmap(example: ExampleWeights) -> Panel:
     """The student's weights as a coloured grid: rows are queries, columns are keys."""
     if example.student is None:
-        return Panel(f"No heatmap: {example.message or 'your attention did not run on the example'}",
-                     title="Your attention weights on the example sentence", border_style="yellow")
+        return Panel(
+            f"No heatmap: {example.message or 'your attention did not run on the example'}",
+            title="Your attention weights on the example sentence",
+            border_style="yellow",
+        )
     heads = as_heads(example.student)
     weights = heads[0]
     tokens = example.tokens
@@ -112,8 +144,11 @@ def text_heatmap(example: ExampleWeights) -> Panel:
     note = "weights x100; darker = less attention"
     if heads.shape[0] > 1:
         note += f"; head 0 of {heads.shape[0]} (all heads in the PNG)"
-    return Panel(Group(table, Text(note, style="dim")),
-                 title="Your attention weights on the example sentence", expand=False)
+    return Panel(
+        Group(table, Text(note, style="dim")),
+        title="Your attention weights on the example sentence",
+        expand=False,
+    )
 
 
 def _pct(weight: float) -> str:

@@ -60,7 +60,8 @@ def _where(exc, submission_dir):
     if isinstance(exc, SyntaxError) and exc.filename:
         return f"{os.path.basename(exc.filename)}, line {exc.lineno}"
     frames = [
-        f for f in traceback.extract_tb(exc.__traceback__)
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
         if os.path.abspath(f.filename).startswith(submission_dir + os.sep)
     ]
     if not frames:
@@ -84,12 +85,24 @@ def _run_script(channel, index, submission_dir, call):
         runpy.run_path(path, run_name="__main__")
     except SystemExit as exc:
         if exc.code not in (None, 0):
-            channel.event(event="result", call=index, status="error", exception="SystemExit",
-                          message=f"exited with status {exc.code}", where="")
+            channel.event(
+                event="result",
+                call=index,
+                status="error",
+                exception="SystemExit",
+                message=f"exited with status {exc.code}",
+                where="",
+            )
             return
     except BaseException as exc:  # noqa: BLE001
-        channel.event(event="result", call=index, status="error", exception=type(exc).__name__,
-                      message=_describe(exc), where=_where(exc, submission_dir))
+        channel.event(
+            event="result",
+            call=index,
+            status="error",
+            exception=type(exc).__name__,
+            message=_describe(exc),
+            where=_where(exc, submission_dir),
+        )
         return
     channel.event(event="result", call=index, status="ok", n_arrays=0)
 
@@ -112,7 +125,9 @@ def main():
 
     def load(spec):
         if isinstance(spec, dict) and "__array__" in spec:
-            return np.load(os.path.join(config["request_dir"], spec["__array__"]), allow_pickle=False)
+            return np.load(
+                os.path.join(config["request_dir"], spec["__array__"]), allow_pickle=False
+            )
         if isinstance(spec, dict) and "__dict__" in spec:
             return {k: load(v) for k, v in spec["__dict__"].items()}
         return spec
@@ -138,7 +153,9 @@ def main():
             function = getattr(module, call["function"], None)
             if not callable(function):
                 channel.event(
-                    event="result", call=index, status="missing",
+                    event="result",
+                    call=index,
+                    status="missing",
                     message=f"{call['module']}.py has no function {call['function']}",
                 )
                 continue
@@ -148,8 +165,12 @@ def main():
         except BaseException as exc:  # noqa: BLE001 - every failure is the student's result
             status = "not-implemented" if isinstance(exc, NotImplementedError) else "error"
             channel.event(
-                event="result", call=index, status=status, exception=type(exc).__name__,
-                message=_describe(exc), where=_where(exc, submission_dir),
+                event="result",
+                call=index,
+                status=status,
+                exception=type(exc).__name__,
+                message=_describe(exc),
+                where=_where(exc, submission_dir),
             )
             continue
         n_outputs = call["n_outputs"]
