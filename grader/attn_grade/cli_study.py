@@ -1,0 +1,93 @@
+"""Commands for studying alone: `attn-grade reading` and `attn-grade progress`.
+
+Registered in cli.py; heavy imports (Rich, the grader) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from attn_grade.errors import UsageError
+
+
+def reading(
+    lab: Annotated[
+        str | None,
+        typer.Argument(help="A lab, e.g. lab01. Without it: every lab, in the order to study."),
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Only one kind: paper, video, article, tutorial, visualizer, book, "
+                          "course or code."),
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="Only resources in one language: en, or pt (português).")
+    ] = None,
+    write_readme: Annotated[
+        bool,
+        typer.Option("--write-readme",
+                     help="Regenerate reading_list/README.md from the data (maintainers)."),
+    ] = False,
+) -> None:
+    """What to read or watch before, during and after each lab, with links."""
+    from attn_grade.reading import KINDS, LANGUAGES, by_lab, load_reading_list
+
+    readings = load_reading_list()
+    if write_readme:
+        _write_readme(readings)
+        return
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"Unknown kind {kind!r}. Kinds: {', '.join(KINDS)}.")
+    if language is not None and language not in LANGUAGES:
+        raise UsageError(f"Unknown language {language!r}. Languages: {', '.join(LANGUAGES)}.")
+    groups = by_lab(readings.filtered(kind, language), lab)
+    if lab is not None and not readings.for_lab(lab):
+        raise UsageError(f"{lab} has no readings yet.")
+    filters = "".join(f" ({value} only)" for value in (kind, language) if value)
+    from rich.console import Console
+
+    from attn_grade.report.reading_table import print_reading
+
+    print_reading(groups, Console(), filters)
+
+
+def _write_readme(readings) -> None:
+    from attn_grade.reading import by_lab, readme_path, render_readme
+
+    target = readme_path()
+    target.write_text(render_readme(readings, by_lab(readings)), encoding="utf-8")
+    typer.echo(f"wrote {target}")
+
+
+def progress(
+    path: Annotated[
+        Path,
+        typer.Option("--path", "-p", help="Your work folder, with one folder per lab."),
+    ] = Path("exercises"),
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print exactly one JSON object and nothing else.")
+    ] = False,
+) -> None:
+    """How far you are in each lab: last score, deliverables, checklist and readings ticked.
+
+    Reads the report each `attn-grade check` saved; it re-runs nothing.
+    """
+    if not path.is_dir():
+        raise UsageError(f"No folder {path} here. Run this from the kit's folder, "
+                         "or pass --path to your work folder (the one holding lab01, lab02, ...).")
+    from attn_grade.progress import gather_progress
+
+    result = gather_progress(path)
+    if json_output:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=1) + "\n")
+        return
+    from rich.console import Console
+
+    from attn_grade.report.progress_table import print_progress
+
+    print_progress(result, Console())
