@@ -230,6 +230,7 @@ def _console():
 
 # Commands from other modules: command("name")(module.function)
 from attn_grade import cli_study  # noqa: E402
+
 command("reading")(cli_study.reading)
 command("progress")(cli_study.progress)
 

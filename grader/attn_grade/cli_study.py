@@ -22,16 +22,18 @@ def reading(
     ] = None,
     kind: Annotated[
         str | None,
-        typer.Option(help="Only one kind: paper, video, article, tutorial, visualizer, book, "
-                          "course or code."),
+        typer.Option(
+            help="Only one kind: paper, video, article, tutorial, visualizer, book, course or code."
+        ),
     ] = None,
     language: Annotated[
         str | None, typer.Option(help="Only resources in one language: en, or pt (português).")
     ] = None,
     write_readme: Annotated[
         bool,
-        typer.Option("--write-readme",
-                     help="Regenerate reading_list/README.md from the data (maintainers)."),
+        typer.Option(
+            "--write-readme", help="Regenerate reading_list/README.md from the data (maintainers)."
+        ),
     ] = False,
 ) -> None:
     """What to read or watch before, during and after each lab, with links."""
@@ -78,8 +80,10 @@ def progress(
     Reads the report each `attn-grade check` saved; it re-runs nothing.
     """
     if not path.is_dir():
-        raise UsageError(f"No folder {path} here. Run this from the kit's folder, "
-                         "or pass --path to your work folder (the one holding lab01, lab02, ...).")
+        raise UsageError(
+            f"No folder {path} here. Run this from the kit's folder, "
+            "or pass --path to your work folder (the one holding lab01, lab02, ...)."
+        )
     from attn_grade.progress import gather_progress
 
     result = gather_progress(path)

@@ -61,8 +61,12 @@ class Progress:
 
     def to_dict(self) -> dict[str, Any]:
         nxt = self.next_lab
-        return {"work_folder": self.work_folder, "source": self.source,
-                "next_lab": nxt.lab if nxt else None, "labs": [asdict(lab) for lab in self.labs]}
+        return {
+            "work_folder": self.work_folder,
+            "source": self.source,
+            "next_lab": nxt.lab if nxt else None,
+            "labs": [asdict(lab) for lab in self.labs],
+        }
 
 
 def gather_progress(work_folder: Path) -> Progress:
@@ -73,8 +77,13 @@ def gather_progress(work_folder: Path) -> Progress:
 
 def lab_progress(spec: LabSpec, folder: Path) -> LabProgress:
     progress = LabProgress(
-        lab=spec.id, title=spec.title, level=spec.level, minutes=spec.minutes,
-        prerequisites=list(spec.prerequisites), folder=str(folder), status=NOT_STARTED,
+        lab=spec.id,
+        title=spec.title,
+        level=spec.level,
+        minutes=spec.minutes,
+        prerequisites=list(spec.prerequisites),
+        folder=str(folder),
+        status=NOT_STARTED,
         deliverables_total=len(spec.deliverables),
     )
     _add_checklist(progress, folder / CHECKLIST)
@@ -120,14 +129,20 @@ def _add_checklist(progress: LabProgress, path: Path) -> None:
 
 def last_edit(folder: Path) -> float:
     """When the student last changed a file that is graded (0.0 if none)."""
-    times = [p.stat().st_mtime for p in folder.iterdir()
-             if p.is_file() and p.suffix in GRADED_SUFFIXES and p.name != CHECKLIST]
+    times = [
+        p.stat().st_mtime
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix in GRADED_SUFFIXES and p.name != CHECKLIST
+    ]
     return max(times, default=0.0)
 
 
 def _status(p: LabProgress) -> str:
     if p.checked_at is None:
         return IN_PROGRESS if p.checklist_ticked else NOT_STARTED
-    complete = (p.tests_total and p.tests_passed == p.tests_total
-                and p.deliverables_done == p.deliverables_total)
+    complete = (
+        p.tests_total
+        and p.tests_passed == p.tests_total
+        and p.deliverables_done == p.deliverables_total
+    )
     return DONE if complete and not p.stale else IN_PROGRESS

@@ -95,10 +95,13 @@ class ReadingList:
         return [(s, group) for s, group in stages if group]
 
     def filtered(self, kind: str | None = None, language: str | None = None) -> ReadingList:
-        return ReadingList(tuple(
-            r for r in self.readings
-            if kind in (None, r.kind) and language in (None, r.language)
-        ))
+        return ReadingList(
+            tuple(
+                r
+                for r in self.readings
+                if kind in (None, r.kind) and language in (None, r.language)
+            )
+        )
 
 
 # ------------------------------------------------------------------- loading
@@ -126,11 +129,16 @@ def parse_reading_list(data: dict[str, Any], where: str = "reading list") -> Rea
     if not data.get("reading"):
         problems.append("no [[reading]] entries")
     ids = {r.id for r in readings}
-    problems += [f"{r.id}: alternative_to names an unknown id {r.alternative_to!r}"
-                 for r in readings if r.alternative_to is not None and r.alternative_to not in ids]
+    problems += [
+        f"{r.id}: alternative_to names an unknown id {r.alternative_to!r}"
+        for r in readings
+        if r.alternative_to is not None and r.alternative_to not in ids
+    ]
     for field in ("id", "url"):
         values = [getattr(r, field) for r in readings]
-        problems += [f"duplicate {field} {v!r}" for v in sorted({v for v in values if values.count(v) > 1})]
+        problems += [
+            f"duplicate {field} {v!r}" for v in sorted({v for v in values if values.count(v) > 1})
+        ]
     if problems:
         raise ReadingListError(f"{where}:\n  " + "\n  ".join(problems))
     return ReadingList(tuple(readings))
@@ -223,8 +231,9 @@ def by_lab(readings: ReadingList, lab: str | None = None) -> list[LabReadings]:
     groups = []
     for lab_id in order:
         spec = specs.get(lab_id)
-        groups.append(LabReadings(lab_id, spec.title if spec else None, spec,
-                                  readings.for_lab(lab_id)))
+        groups.append(
+            LabReadings(lab_id, spec.title if spec else None, spec, readings.for_lab(lab_id))
+        )
     return groups
 
 
@@ -232,7 +241,9 @@ def by_lab(readings: ReadingList, lab: str | None = None) -> list[LabReadings]:
 def kit_root() -> Path | None:
     """The clone of the kit this package runs from, or None for an installed package."""
     root = Path(__file__).resolve().parents[2]
-    return root if (root / "pyproject.toml").is_file() and (root / "reading_list").is_dir() else None
+    return (
+        root if (root / "pyproject.toml").is_file() and (root / "reading_list").is_dir() else None
+    )
 
 
 def readme_path() -> Path:
@@ -279,7 +290,12 @@ def render_readme(readings: ReadingList, groups: list[LabReadings]) -> str:
     ]
     for group in groups:
         lines += _lab_section(group)
-    lines += ["## All resources", "", "| ID | Resource | Kind | Labs |", "| --- | --- | --- | --- |"]
+    lines += [
+        "## All resources",
+        "",
+        "| ID | Resource | Kind | Labs |",
+        "| --- | --- | --- | --- |",
+    ]
     for r in sorted(readings.readings, key=lambda r: r.id):
         labs = ", ".join(f"{lab} ({stage})" for lab, stage in r.labs.items())
         lines.append(f"| `{r.id}` | [{_md(r.title)}]({r.url}) | {r.kind} | {labs} |")
@@ -291,14 +307,20 @@ def _lab_section(group: LabReadings) -> list[str]:
     lines = [f"## {title}", ""]
     if group.spec is not None:
         needs = ", ".join(group.spec.prerequisites) or "nothing"
-        lines += [f"Level {group.spec.level}; about {format_minutes(group.spec.minutes)} of lab "
-                  f"work; needs {needs}.", ""]
+        lines += [
+            f"Level {group.spec.level}; about {format_minutes(group.spec.minutes)} of lab "
+            f"work; needs {needs}.",
+            "",
+        ]
     number = 0
     for stage, readings in group.stages:
         total = format_minutes(total_minutes(readings))
-        lines += [f"### {STAGES[stage]} (about {total})", "",
-                  "| # | Resource | Kind | Time | Level | Lang | Why | ID |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            f"### {STAGES[stage]} (about {total})",
+            "",
+            "| # | Resource | Kind | Time | Level | Lang | Why | ID |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for r in readings:
             number += 1
             year = f" ({r.year})" if r.year else ""

@@ -16,8 +16,9 @@ STATUS_STYLE = {DONE: "green", NOT_STARTED: "dim"}
 
 
 def print_progress(progress: Progress, console: Console) -> None:
-    table = Table(title=f"Your progress in {escape(progress.work_folder)}", title_justify="left",
-                  expand=True)
+    table = Table(
+        title=f"Your progress in {escape(progress.work_folder)}", title_justify="left", expand=True
+    )
     table.add_column("lab", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("last score", ratio=2)
@@ -27,8 +28,10 @@ def print_progress(progress: Progress, console: Console) -> None:
     table.add_column("readings", ratio=2, overflow="fold")
     for lab in progress.labs:
         table.add_row(
-            Text(lab.lab, style="bold"), Text(lab.status, style=STATUS_STYLE.get(lab.status, "yellow")),
-            _score(lab), _fraction(lab.tests_passed, lab.tests_total),
+            Text(lab.lab, style="bold"),
+            Text(lab.status, style=STATUS_STYLE.get(lab.status, "yellow")),
+            _score(lab),
+            _fraction(lab.tests_passed, lab.tests_total),
             _fraction(lab.deliverables_done if lab.checked_at else None, lab.deliverables_total),
             _fraction(lab.checklist_ticked, lab.checklist_total) if lab.checklist_total else "-",
             _readings(lab),
@@ -84,8 +87,12 @@ def _next_step(progress: Progress) -> str:
     if Path(lab.folder) != Path("exercises") / lab.lab:
         command += f" --path {escape(lab.folder)}"
     if lab.stale:
-        return f"Next: [bold]{command}[/] again: {escape(lab.folder)} changed after your last check."
+        return (
+            f"Next: [bold]{command}[/] again: {escape(lab.folder)} changed after your last check."
+        )
     if lab.status == NOT_STARTED:
-        return (f"Next: {lab.lab}, {escape(lab.title)}. Read first: [bold]attn-grade reading "
-                f"{lab.lab}[/]; then work in {escape(lab.folder)} and run [bold]{command}[/].")
+        return (
+            f"Next: {lab.lab}, {escape(lab.title)}. Read first: [bold]attn-grade reading "
+            f"{lab.lab}[/]; then work in {escape(lab.folder)} and run [bold]{command}[/]."
+        )
     return f"Next: keep going on {lab.lab} in {escape(lab.folder)}, and run [bold]{command}[/]."

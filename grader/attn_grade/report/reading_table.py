@@ -30,10 +30,18 @@ def _lab_table(group: LabReadings, filters: str) -> Table:
     caption = None
     if group.spec is not None:
         needs = ", ".join(group.spec.prerequisites) or "nothing"
-        caption = (f"{group.spec.level}, about {format_minutes(group.spec.minutes)} of lab work, "
-                   f"needs {needs}")
-    table = Table(title=f"[bold]{escape(title)}[/]{escape(filters)}", title_justify="left",
-                  caption=caption, caption_justify="left", expand=True, show_lines=True)
+        caption = (
+            f"{group.spec.level}, about {format_minutes(group.spec.minutes)} of lab work, "
+            f"needs {needs}"
+        )
+    table = Table(
+        title=f"[bold]{escape(title)}[/]{escape(filters)}",
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+        expand=True,
+        show_lines=True,
+    )
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("resource", ratio=3, overflow="fold")
     table.add_column("kind", no_wrap=True)
@@ -42,12 +50,18 @@ def _lab_table(group: LabReadings, filters: str) -> Table:
     number = 0
     for stage, readings in group.stages:
         total = format_minutes(total_minutes(readings))
-        table.add_row("", Text(f"{STAGES[stage]} (about {total})", style="bold yellow"),
-                      end_section=False)
+        table.add_row(
+            "", Text(f"{STAGES[stage]} (about {total})", style="bold yellow"), end_section=False
+        )
         for reading in readings:
             number += 1
-            table.add_row(str(number), _resource(reading), _kind(reading),
-                          format_minutes(reading.minutes), reading.why)
+            table.add_row(
+                str(number),
+                _resource(reading),
+                _kind(reading),
+                format_minutes(reading.minutes),
+                reading.why,
+            )
     return table
 
 
