@@ -103,8 +103,9 @@ def _excerpt(got: np.ndarray, expected: np.ndarray, first: tuple[int, ...]) -> s
         return ""
     row = first[:-1]
     start = max(0, min(first[-1] - 2, got.shape[-1] - 6))
-    cut = slice(start, start + 6)
-    where = f"[{', '.join(map(str, row))}{', ' if row else ''}{start}:{start + 6}]"
+    stop = min(start + 6, got.shape[-1])
+    cut = slice(start, stop)
+    where = f"[{', '.join(map(str, row))}{', ' if row else ''}{start}:{stop}]"
     return (
         f"\n  expected{where} = {_fmt_row(expected[row][cut])}"
         f"\n  got     {where} = {_fmt_row(got[row][cut])}"

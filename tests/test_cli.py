@@ -1,0 +1,148 @@
+"""The real `attn-grade` command, run as a subprocess the way students run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import EXERCISES, KIT_ROOT, SOLUTIONS, copy_reference
+
+
+COLOUR_CODE = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]")
+
+
+def run(*args: str, cwd=KIT_ROOT, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "attn_grade", *args], cwd=cwd, capture_output=True, text=True,
+        env={**os.environ, "COLUMNS": "160", **(env or {})}, timeout=120,
+    )
+
+
+def test_version():
+    done = run("--version")
+    assert done.returncode == 0
+    assert done.stdout.startswith("attn-grade ")
+
+
+def test_list_shows_lab01_with_its_metadata():
+    done = run("list")
+    assert done.returncode == 0
+    assert "lab01" in done.stdout and "Softmax" in done.stdout and "beginner" in done.stdout
+
+
+def test_untouched_stubs_get_zero_and_say_not_implemented(tmp_path):
+    folder = tmp_path / "lab01"
+    folder.mkdir()
+    for path in EXERCISES.joinpath("lab01").iterdir():
+        if path.is_file():
+            folder.joinpath(path.name).write_bytes(path.read_bytes())
+    done = run("check", "lab01", "--path", str(folder), "--json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["score"] == 0
+    assert report["tests"] and all(t["status"] == "error" for t in report["tests"])
+    assert all("not implemented yet" in t["message"] for t in report["tests"])
+    assert "Traceback" not in done.stdout + done.stderr
+    text = run("check", "lab01", "--path", str(folder), "--no-png")
+    assert "not implemented yet" in text.stdout and "Traceback" not in text.stdout
+
+
+def test_reference_gets_full_marks_and_exit_0(tmp_path):
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    done = run("check", "lab01", "--path", str(folder))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Score: 31 / 31" in done.stdout
+    assert "hidden tests passed: 7/7" in done.stdout
+    assert (folder / "attn_grade_heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (folder / "attention_heatmap.png").is_file()  # visualize.py ran
+    assert "it" in done.stdout and "animal" in done.stdout  # the terminal heatmap
+
+
+def test_json_is_exactly_one_object_with_the_documented_schema(tmp_path):
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    (folder / "softmax.py").write_text(
+        "import numpy as np\nprint('debug output from the student')\n"
+        "def softmax(x, axis=-1):\n    e = np.exp(x)\n    return e / e.sum(axis=axis, keepdims=True)\n"
+    )
+    done = run("check", "lab01", "--path", str(folder), "--json")
+    assert done.returncode == 1
+    report = json.loads(done.stdout)  # fails if anything else is on stdout
+    assert {"lab", "score", "max_score", "tests", "deliverables"} <= report.keys()
+    test = report["tests"][0]
+    assert {"name", "function", "status", "points", "max_points", "message", "diagnosis"} <= test.keys()
+    assert {t["status"] for t in report["tests"]} <= {"passed", "failed", "error", "timeout"}
+    assert "unstable-softmax" in {t["diagnosis"] for t in report["tests"]}
+    assert "debug output from the student" in report["student_output"]
+
+
+def test_without_reference_only_public_tests_run(tmp_path):
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    done = run("check", "lab01", "--path", str(folder), "--no-hidden")
+    assert done.returncode == 0
+    assert "hidden" not in done.stdout.split("Score:")[0]
+    assert "Hidden tests are not included here: they run at grading" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("check", "lab99"), "Unknown lab 'lab99'"),
+        (("check", "lab01", "--path", "/no/such/folder"), "No folder or file /no/such/folder"),
+        (("check", "lab01", "--lang", "fr"), "--lang must be en or pt"),
+        (("check",), "Missing argument"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(args, message):
+    done = run(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_no_color_is_honoured(tmp_path):
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    done = run("check", "lab01", "--path", str(folder), "--no-png",
+               env={"NO_COLOR": "1", "FORCE_COLOR": "1"})
+    assert not COLOUR_CODE.search(done.stdout)  # bold and italic may stay; colours go
+    colored = run("check", "lab01", "--path", str(folder), "--no-png", env={"FORCE_COLOR": "1"})
+    assert COLOUR_CODE.search(colored.stdout)
+
+
+def test_portuguese_hints(tmp_path):
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    (folder / "attention.py").write_text(
+        (SOLUTIONS / "lab01" / "attention.py").read_text().replace(" / np.sqrt(d_k)", "")
+    )
+    done = run("check", "lab01", "--path", str(folder), "--json", "--lang", "pt")
+    hints = {t["hint"] for t in json.loads(done.stdout)["tests"] if t["diagnosis"] == "missing-scale"}
+    assert hints and all("Os scores não foram escalados" in h for h in hints)
+
+
+def test_a_broken_module_does_not_stop_the_other(tmp_path):
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    (folder / "attention.py").write_text("def scaled_dot_product_attention(q, k, v, mask=None)\n")
+    done = run("check", "lab01", "--path", str(folder), "--json")
+    report = json.loads(done.stdout)
+    by_function = {}
+    for t in report["tests"]:
+        by_function.setdefault(t["function"], set()).add(t["status"])
+    assert by_function["softmax"] == {"passed"}
+    assert by_function["scaled_dot_product_attention"] == {"error"}
+    message = next(t["message"] for t in report["tests"] if t["function"] != "softmax")
+    assert "SyntaxError" in message and "attention.py, line 1" in message
+
+
+def test_an_infinite_loop_costs_only_its_own_tests(tmp_path):
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    source = (SOLUTIONS / "lab01" / "softmax.py").read_text()
+    (folder / "softmax.py").write_text(source.replace(
+        "    ### BEGIN SOLUTION\n", "    ### BEGIN SOLUTION\n    while axis == 0:\n        pass\n"))
+    done = run("check", "lab01", "--path", str(folder), "--json", "--no-hidden")
+    report = json.loads(done.stdout)
+    statuses = {t["name"]: t["status"] for t in report["tests"]}
+    assert statuses["softmax_axis_0"] == "timeout"
+    assert all(s == "passed" for n, s in statuses.items() if n != "softmax_axis_0")
