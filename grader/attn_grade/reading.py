@@ -65,13 +65,12 @@ class LabReadings:
     """One lab's readings, grouped by stage in the order to study."""
 
     lab: str
-    title: str | None  # None while the lab has readings but no spec yet
-    spec: LabSpec | None
+    spec: LabSpec | None  # None while a lab has readings but no spec yet
     stages: list[tuple[str, list[Reading]]]
 
     @property
-    def readings(self) -> list[Reading]:
-        return [r for _, group in self.stages for r in group]
+    def heading(self) -> str:
+        return f"{self.lab}: {self.spec.title}" if self.spec else self.lab
 
 
 @dataclass(frozen=True)
@@ -80,10 +79,6 @@ class ReadingList:
 
     def get(self, reading_id: str) -> Reading | None:
         return next((r for r in self.readings if r.id == reading_id), None)
-
-    @property
-    def ids(self) -> set[str]:
-        return {r.id for r in self.readings}
 
     @property
     def labs(self) -> set[str]:
@@ -228,13 +223,7 @@ def by_lab(readings: ReadingList, lab: str | None = None) -> list[LabReadings]:
         if lab not in order:
             raise UsageError(f"Unknown lab {lab!r}. Labs with readings: {', '.join(order)}.")
         order = [lab]
-    groups = []
-    for lab_id in order:
-        spec = specs.get(lab_id)
-        groups.append(
-            LabReadings(lab_id, spec.title if spec else None, spec, readings.for_lab(lab_id))
-        )
-    return groups
+    return [LabReadings(lab_id, specs.get(lab_id), readings.for_lab(lab_id)) for lab_id in order]
 
 
 # ------------------------------------------------------------------ the README
@@ -303,8 +292,7 @@ def render_readme(readings: ReadingList, groups: list[LabReadings]) -> str:
 
 
 def _lab_section(group: LabReadings) -> list[str]:
-    title = f"{group.lab}: {group.title}" if group.title else group.lab
-    lines = [f"## {title}", ""]
+    lines = [f"## {group.heading}", ""]
     if group.spec is not None:
         needs = ", ".join(group.spec.prerequisites) or "nothing"
         lines += [

@@ -26,7 +26,6 @@ def print_reading(groups: list[LabReadings], console: Console, filters: str = ""
 
 
 def _lab_table(group: LabReadings, filters: str) -> Table:
-    title = f"{group.lab}: {group.title}" if group.title else group.lab
     caption = None
     if group.spec is not None:
         needs = ", ".join(group.spec.prerequisites) or "nothing"
@@ -35,7 +34,7 @@ def _lab_table(group: LabReadings, filters: str) -> Table:
             f"needs {needs}"
         )
     table = Table(
-        title=f"[bold]{escape(title)}[/]{escape(filters)}",
+        title=f"[bold]{escape(group.heading)}[/]{escape(filters)}",
         title_justify="left",
         caption=caption,
         caption_justify="left",
