@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 import pytest
-
 from attn_grade.labspec import load_lab
 from attn_grade.reference import find_solutions, load_reference
 

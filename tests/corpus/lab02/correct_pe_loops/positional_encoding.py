@@ -1,9 +1,8 @@
 """Corpus case correct_pe_loops: the formula, entry by entry"""
 
-import numpy as np
-
-
 import math
+
+import numpy as np
 
 
 def sinusoidal_positional_encoding(seq_len, d_model, base=10000.0):
