@@ -24,8 +24,9 @@ def attention_heatmap(weights, tokens, path):
     # TODO: one Figure and its Agg canvas, imshow the weights, put the tokens on
     # both axes (x: keys, y: queries), add a colorbar, and save to `path` (about 10 lines).
     ### BEGIN SOLUTION
-    figure = Figure(figsize=(7, 6), layout="constrained")
+    figure = Figure(figsize=(7, 6))
     FigureCanvasAgg(figure)
+    figure.subplots_adjust(bottom=0.2, left=0.18)
     ax = figure.add_subplot()
     image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(len(tokens)), tokens, rotation=60, ha="right")
