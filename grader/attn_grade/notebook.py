@@ -1,14 +1,211 @@
-"""Extract a lab's exercise functions from a student's notebook (implemented in issue 4)."""
+"""Extract a lab's exercise functions from a student's notebook, without running it.
+
+A notebook is a list of code cells in any order, with stray ones (a demo call, a
+`!pip install`, `from google.colab import drive`, a half-written cell). The
+grader needs one importable module: the lab's functions and what they use.
+
+    1) read the code cells with nbformat (no cell is executed here);
+    2) parse each cell with ast; a cell that does not parse is skipped;
+    3) pick each exercise function: its last top-level `def` in the cell whose
+       nbgrader grade_id is the function's name, else its last `def` anywhere;
+    4) add, transitively, the last top-level import, def, class or assignment
+       that binds each global name those functions use; everything else is left out.
+
+The same assembly serves the notebook test cells (attn_grade.notebook_cells),
+which read the kernel's cell history instead of a file.
+"""
 
 from __future__ import annotations
 
+import ast
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from attn_grade.labspec import LabSpec
+
+NEVER_IMPORTED = ("attn_grade", "__future__")  # grader modules stay out of the student's module
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    source: str
+    label: str  # how to name it in a message: "cell 3", "In [3]"
+    grade_id: str | None = None  # nbgrader's, when the cell has one
+
+
+@dataclass
+class Extracted:
+    code: str
+    found: list[str]  # the lab's functions that were found
+    missing: list[str]
+    skipped: list[str] = field(default_factory=list)  # "cell 4 (line 2: invalid syntax)"
+
+
+@dataclass(frozen=True)
+class _Statement:
+    position: tuple[int, int]  # (cell, statement): notebook order
+    cell: CodeCell
+    text: str
+    binds: frozenset[str]
+    uses: frozenset[str]
+    is_def: bool
+    is_import: bool = False
 
 
 def extract_code(notebook: Path, lab: LabSpec) -> str:
     """The source code of the lab's functions found in `notebook`, ready to import."""
     from attn_grade.submission import SubmissionError
 
-    raise SubmissionError(f"{notebook.name}: notebook submissions are not supported yet")
+    extracted = assemble(read_cells(notebook), lab, notebook.name)
+    if extracted.missing:
+        raise SubmissionError(missing_message(extracted, lab, notebook.name))
+    return extracted.code
+
+
+def missing_message(extracted: Extracted, lab: LabSpec, where: str) -> str:
+    wanted = "; ".join(lab.functions[name].signature for name in extracted.missing)
+    lines = [f"{where}: no definition of {wanted} in any code cell."]
+    if extracted.found:
+        lines.append(f"Found: {', '.join(extracted.found)}.")
+    for skipped in extracted.skipped:
+        lines.append(f"Skipped {skipped}: fix it and save the notebook.")
+    lines.append(
+        "Define each exercise function at the top level of a code cell (`def name(...):`)."
+    )
+    return "\n".join(lines)
+
+
+def read_cells(notebook: Path) -> list[CodeCell]:
+    """The code cells of an .ipynb file (nbformat when installed, else its JSON)."""
+    from attn_grade.submission import SubmissionError
+
+    try:
+        try:
+            import nbformat
+
+            cells = nbformat.read(str(notebook), as_version=4).cells
+        except ImportError:
+            cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    except Exception as exc:  # nbformat raises several kinds for a damaged file
+        raise SubmissionError(f"{notebook.name} is not a readable notebook: {exc}") from exc
+    code_cells = []
+    for number, cell in enumerate(cells, start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        grade_id = (cell.get("metadata") or {}).get("nbgrader", {}).get("grade_id")
+        code_cells.append(CodeCell(source, f"cell {number}", grade_id))
+    return code_cells
+
+
+def assemble(cells: list[CodeCell], lab: LabSpec, where: str) -> Extracted:
+    """One module holding the lab's functions found in `cells` and what they use."""
+    statements, skipped = [], []
+    for index, cell in enumerate(cells):
+        try:
+            tree = ast.parse(python_source(cell.source))
+        except SyntaxError as exc:
+            skipped.append(f"{cell.label} (line {exc.lineno}: {exc.msg})")
+            continue
+        lines = python_source(cell.source).splitlines()
+        for number, node in enumerate(tree.body):
+            statement = _statement(node, lines, (index, number), cell, lab)
+            if statement is not None:
+                statements.append(statement)
+
+    chosen = {}
+    for name in lab.functions:
+        defs = [s for s in statements if s.is_def and name in s.binds]
+        preferred = [s for s in defs if s.cell.grade_id == name]
+        if preferred or defs:
+            chosen[name] = (preferred or defs)[-1]
+    found = [n for n in lab.functions if n in chosen]
+    missing = [n for n in lab.functions if n not in chosen]
+
+    selected = {s.position: s for s in chosen.values()}
+    wanted = set().union(*(s.uses for s in chosen.values())) - set(chosen)
+    seen: set[str] = set()
+    while wanted - seen:
+        name = sorted(wanted - seen)[0]
+        seen.add(name)
+        binders = [s for s in statements if name in s.binds and not (s.binds & set(chosen))]
+        if binders:
+            selected[binders[-1].position] = binders[-1]
+            wanted |= binders[-1].uses
+    return Extracted(_render(selected, where), found, missing, skipped)
+
+
+def python_source(text: str) -> str:
+    """A cell's text as Python: IPython magics, shell escapes and `obj?` become `pass`."""
+    if text.lstrip().startswith("%%"):
+        return ""  # a cell magic: the whole cell is not Python
+    out = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("%", "!")) or (stripped.endswith("?") and "#" not in stripped):
+            line = line[: len(line) - len(line.lstrip())] + "pass"
+        out.append(line)
+    return "\n".join(out)
+
+
+def _statement(
+    node: ast.stmt, lines: list[str], position: tuple[int, int], cell: CodeCell, lab: LabSpec
+) -> _Statement | None:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        last = node.end_lineno or node.lineno
+        while last < len(lines) and (not lines[last].strip() or lines[last][:1].isspace()):
+            last += 1  # the body's trailing comments, e.g. a `### END SOLUTION`
+        text = "\n".join(lines[first - 1 : last]).rstrip()
+        return _Statement(position, cell, text, frozenset([node.name]), _uses(node), True)
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        kept = _kept_import(node, set(lab.modules))
+        if kept is None:
+            return None
+        binds = {a.asname or a.name.split(".")[0] for a in kept.names}
+        return _Statement(
+            position, cell, ast.unparse(kept), frozenset(binds), frozenset(), False, True
+        )
+    if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+        binds = frozenset(t.id for t in node.targets)
+        return _Statement(position, cell, ast.unparse(node), binds, _uses(node.value), False)
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+        binds = frozenset([node.target.id])
+        return _Statement(position, cell, ast.unparse(node), binds, _uses(node.value), False)
+    return None  # a call, a print, a loop...: stray code, never run by the grader
+
+
+def _kept_import(
+    node: ast.Import | ast.ImportFrom, lab_modules: set[str]
+) -> ast.Import | ast.ImportFrom | None:
+    """The import without the lab's own modules, the grader and `*`; None if nothing is left."""
+    if isinstance(node, ast.ImportFrom):
+        module = (node.module or "").split(".")[0]
+        if node.level or module in lab_modules or module in NEVER_IMPORTED:
+            return None
+        names = [a for a in node.names if a.name != "*"]
+        return ast.ImportFrom(node.module, names, 0) if names else None
+    skip = lab_modules | set(NEVER_IMPORTED)
+    names = [a for a in node.names if a.name.split(".")[0] not in skip]
+    return ast.Import(names) if names else None
+
+
+def _uses(node: ast.AST) -> frozenset[str]:
+    return frozenset(
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    )
+
+
+def _render(selected: dict[tuple[int, int], _Statement], where: str) -> str:
+    parts = [f"# Extracted by attn-grade from {where}: the exercise functions and what they use."]
+    label = None
+    # imports first: an assignment may use a module imported in a later cell
+    for position in sorted(selected, key=lambda p: (not selected[p].is_import, p)):
+        statement = selected[position]
+        if statement.cell.label != label:
+            label = statement.cell.label
+            parts.append(f"\n# --- {label} ---")
+        parts.append(statement.text + ("\n" if statement.is_def else ""))
+    return "\n".join(parts) + "\n"
