@@ -148,9 +148,12 @@ def list_labs() -> None:
 
     from attn_grade.labspec import lab_ids, load_lab
 
-    table = Table(title="attn-grade labs")
+    table = Table(
+        title="attn-grade labs, in the order to do them",
+        caption="tests: public+hidden; points include deliverables",
+    )
     for column in ("lab", "title", "level", "time", "needs", "tests", "points"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column != "title", overflow="fold")
     for lab_id in lab_ids():
         lab = load_lab(lab_id)
         points = lab.max_test_points + sum(d.points for d in lab.deliverables)
