@@ -163,7 +163,7 @@ def list_labs() -> None:
             lab.level,
             f"~{lab.minutes} min",
             ", ".join(lab.prerequisites) or "-",
-            f"{len(lab.tests_with('public'))} public + {len(lab.tests_with('hidden'))} hidden",
+            f"{len(lab.tests_with('public'))}+{len(lab.tests_with('hidden'))}",
             f"{points:g}",
         )
     _console().print(table)
