@@ -187,6 +187,7 @@ _CHECKS: dict[str, Callable] = {
 }
 
 CHECK_TAG = re.compile(r"<!--\s*check:\s*(?P<id>[\w:.-]+)\s*-->")
+READING_TAG = re.compile(r"<!--\s*reading:\s*(?P<id>[\w:.-]+)\s*-->")
 ITEM = re.compile(r"^\s*[-*]\s+\[(?P<tick>[ xX])\]\s+(?P<text>.*)$")
 
 
@@ -194,7 +195,8 @@ def read_checklist(
     path: Path, tests: list[TestResult], deliverables: list[DeliverableResult]
 ) -> list[ChecklistItem]:
     """CHECKLIST.md items. `<!-- check: visualize -->` ties an item to a deliverable,
-    `<!-- check: tests:softmax -->` to a function's tests; the rest is self-reported."""
+    `<!-- check: tests:softmax -->` to a function's tests; the rest is self-reported.
+    `<!-- reading: ID -->` cites an entry of the reading list (`attn-grade reading`)."""
     if not path.is_file():
         return []
     done = {d.id: d.status == "done" for d in deliverables}
@@ -204,6 +206,7 @@ def read_checklist(
         if not found:
             continue
         tag = CHECK_TAG.search(found["text"])
+        readings = READING_TAG.findall(found["text"])
         text = CHECK_TAG.sub("", found["text"]).strip()
         text = re.sub(r"<!--.*?-->", "", text).strip()
         ticked = found["tick"] != " "
@@ -212,7 +215,7 @@ def read_checklist(
             status = "self-reported" if ticked else "open"
         else:
             status = "verified" if _verified(checked_by, tests, done) else "not-verified"
-        items.append(ChecklistItem(text, ticked, checked_by, status))
+        items.append(ChecklistItem(text, ticked, checked_by, status, readings))
     return items
 
 

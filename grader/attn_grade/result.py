@@ -41,6 +41,7 @@ class ChecklistItem:
     ticked: bool
     checked_by: str | None  # what the grader verified it with (a deliverable or function), or None
     status: str  # verified | not-verified | self-reported | open
+    readings: list[str] = field(default_factory=list)  # reading-list ids the item cites
 
 
 @dataclass

@@ -119,7 +119,10 @@ def _checklist_table(result: LabResult) -> Table:
         label = item.status
         if item.checked_by:
             label += f" ({item.checked_by})"
-        table.add_row(Text(mark), item.text, f"[{STATUS_STYLE[item.status]}]{label}[/]")
+        text = Text(item.text)
+        if item.readings:
+            text.append(f"  (reading: {', '.join(item.readings)})", style="dim")
+        table.add_row(Text(mark), text, f"[{STATUS_STYLE[item.status]}]{label}[/]")
     return table
 
 
