@@ -1,0 +1,385 @@
+"""Grade a class: one entry of a submissions folder per student, in parallel, resumable.
+
+Each entry (a folder, .zip, .py or .ipynb; the student id is its name without the
+suffix) is graded by `grading.grade()` in one of `jobs` worker processes. A worker
+is trusted grader code: it grades, writes the student's feedback files and report,
+and sends that report (a plain dict) back. Student code still runs only in the
+children that grade() starts. A worker that dies or overruns its budget is killed
+and replaced; its student gets a "grader-error" row, and the batch goes on.
+
+Nothing here prints: progress goes through a callback (cli_batch.py renders it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import multiprocessing
+import os
+import resource
+import secrets
+import shutil
+import signal
+import tempfile
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Any
+
+from attn_grade import gradebook as gb
+from attn_grade.errors import AttnGradeError, UsageError
+from attn_grade.labspec import LabSpec, load_lab
+
+SUBMISSION_SUFFIXES = (".zip", ".py", ".ipynb")
+SKIPPED_NAMES = {"__MACOSX", "__pycache__", ".ipynb_checkpoints"}
+WORKER_PRELOAD = [
+    "attn_grade.batch",
+    "attn_grade.grading",
+    "attn_grade.report.terminal",
+    "attn_grade.report.heatmap_png",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
+]
+
+
+@dataclass(frozen=True)
+class Entry:
+    student: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    lab: str
+    solutions: Path
+    out: Path
+    lang: str = "en"
+    time_limit: float | None = None  # seconds per test; None: the lab's
+
+
+@dataclass(frozen=True)
+class Task:
+    entry: Entry
+    seed: int
+    fingerprint: str
+
+
+@dataclass
+class Plan:
+    tasks: list[Task]
+    kept: list[dict[str, Any]]  # reports of students a --resume does not regrade
+    previous: dict[str, float | None] = field(default_factory=dict)  # scores before a regrade
+
+
+def discover(folder: Path) -> list[Entry]:
+    """One entry per student: every visible item of `folder`, sorted by student id.
+
+    Files of other kinds are entries too: they get an "invalid" row, not silence.
+    """
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder of submissions")
+    items = sorted(
+        p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in SKIPPED_NAMES
+    )
+    stems = [p.stem if p.is_file() else p.name for p in items]
+    entries = []
+    for item, stem in zip(items, stems):
+        student = stem if stems.count(stem) == 1 else item.name  # alice.py and alice.zip
+        entries.append(Entry(student, item))
+    return entries
+
+
+def fingerprint(path: Path) -> str:
+    """sha256 of a submission's content (names and bytes), to notice a resubmission."""
+    digest = hashlib.sha256()
+    files = [path] if not path.is_dir() else sorted(p for p in path.rglob("*") if not p.is_dir())
+    for file in files:
+        digest.update(str(file.relative_to(path) if file != path else file.name).encode())
+        try:
+            if file.is_symlink():
+                digest.update(b"link:" + os.readlink(file).encode())
+            else:
+                digest.update(hashlib.sha256(file.read_bytes()).digest())
+        except OSError as exc:
+            digest.update(f"unreadable:{exc.errno}".encode())
+    return digest.hexdigest()
+
+
+def plan(
+    config: BatchConfig,
+    entries: list[Entry],
+    *,
+    resume: bool,
+    seed: int | None = None,
+    new_seeds: bool = False,
+) -> Plan:
+    """Which students to grade, with which seed.
+
+    --resume keeps a finished report whose submission is unchanged (grader errors are
+    retried). A regrade reuses each student's recorded seed unless `seed` or `new_seeds`.
+    """
+    result = Plan([], [])
+    for entry in entries:
+        fp = fingerprint(entry.path)
+        old = gb.read_report(config.out, entry.student)
+        if (
+            resume
+            and old is not None
+            and old.get("fingerprint") == fp
+            and old.get("lab") == config.lab
+            and old.get("status") != gb.GRADER_ERROR
+        ):
+            result.kept.append(old)
+            continue
+        if old is not None:
+            result.previous[entry.student] = old.get("score")
+        chosen = seed
+        if chosen is None and old is not None and not new_seeds:
+            chosen = old.get("seed") if isinstance(old.get("seed"), int) else None
+        if chosen is None:
+            chosen = secrets.randbelow(2**31)
+        result.tasks.append(Task(entry, chosen, fp))
+    return result
+
+
+def submission_budget(lab: LabSpec, config: BatchConfig) -> float:
+    """Seconds a worker may spend on one submission before it is presumed stuck.
+
+    A safety net for grader bugs only: the runner already limits every student call.
+    """
+    from attn_grade.runner import Limits
+
+    per_call = Limits().startup_limit + (config.time_limit or lab.time_limit)
+    return per_call * (len(lab.tests) + 2 + len(lab.deliverables)) + 60.0
+
+
+# -- grading one entry (inside a worker) -----------------------------------------------
+
+
+def grade_entry(config: BatchConfig, task: Task) -> dict[str, Any]:
+    """Grade one student, write their feedback and report; return the report."""
+    from attn_grade.grading import grade
+    from attn_grade.runner import Limits
+    from attn_grade.submission import SubmissionError
+
+    lab = load_lab(config.lab)
+    entry = task.entry
+    started, cpu_before = time.monotonic(), _children_cpu()
+    limits = Limits(time_limit=config.time_limit) if config.time_limit else None
+    try:
+        with _working_copy(entry.path) as path:
+            result = grade(
+                config.lab,
+                path,
+                solutions=config.solutions,
+                seed=task.seed,
+                lang=config.lang,
+                limits=limits,
+            )
+        result.submission = str(entry.path)
+        report = _write_feedback(config.out, entry.student, result)
+    except (SubmissionError, UsageError) as exc:
+        report = gb.error_report(
+            lab, entry.student, str(entry.path), gb.INVALID, str(exc), task.seed
+        )
+    except Exception as exc:  # noqa: BLE001 - the grader's own failure, never the student's
+        report = _grader_error(config, lab, task, exc)
+    report.update(
+        fingerprint=task.fingerprint,
+        seconds=round(time.monotonic() - started, 3),
+        student_cpu_seconds=round(_children_cpu() - cpu_before, 3),
+    )
+    gb.write_report(config.out, report)
+    return report
+
+
+def _grader_error(
+    config: BatchConfig, lab: LabSpec, task: Task, exc: BaseException
+) -> dict[str, Any]:
+    name = task.entry.student
+    if isinstance(exc, AttnGradeError):
+        message = f"grader error: {exc}"
+    else:
+        message = f"grader error: {type(exc).__name__}: {exc}"
+        trace = "".join(traceback.format_exception(exc))
+        gb.write_atomic(gb.student_dir(config.out, name) / "grader-error.txt", trace)
+    return gb.error_report(lab, name, str(task.entry.path), gb.GRADER_ERROR, message, task.seed)
+
+
+@contextmanager
+def _working_copy(path: Path) -> Iterator[Path]:
+    """A folder is graded from a copy: the scripts a lab runs write files next to the code."""
+    if not path.is_dir():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="attn-grade-batch-") as tmp:
+        copy = Path(tmp) / path.name
+        shutil.copytree(path, copy, symlinks=True)
+        yield copy
+
+
+def _write_feedback(out: Path, student: str, result: Any) -> dict[str, Any]:
+    """The heatmap PNG and the text report a student can read; returns the report dict."""
+    from rich.console import Console
+
+    from attn_grade.report.terminal import print_report
+
+    folder = gb.student_dir(out, student)
+    folder.mkdir(parents=True, exist_ok=True)
+    if result.example is not None:
+        from attn_grade.report.heatmap_png import PNG_NAME, draw_heatmaps
+
+        partial = folder / f".{PNG_NAME}.part.png"
+        draw_heatmaps(result.example, partial, f"{result.lab}: attention weights of {student}")
+        os.replace(partial, folder / PNG_NAME)
+        result.heatmap_png = PNG_NAME
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=100, color_system=None, force_terminal=False, highlight=False
+    )
+    print_report(result, console)
+    gb.write_atomic(folder / gb.FEEDBACK_NAME, buffer.getvalue())
+    report = result.to_dict()
+    report.update(student=student, status=gb.GRADED, error=None)
+    return report
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# -- the pool of workers -----------------------------------------------------------------
+
+
+def _serve(connection: Any, config: BatchConfig) -> None:
+    """A worker's loop: grade each task it is sent until told to stop (None) or orphaned."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        connection.send(grade_entry(config, task))
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
+class _Worker:
+    def __init__(self, context: Any, config: BatchConfig):
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(theirs, config), daemon=True, name="attn-grade-worker"
+        )
+        self.process.start()
+        theirs.close()
+        self.task: Task | None = None
+        self.deadline = 0.0
+
+    def assign(self, task: Task, budget: float) -> None:
+        self.task, self.deadline = task, time.monotonic() + budget
+        self.connection.send(task)
+
+    def stop(self, kill: bool = False) -> None:
+        if not kill:
+            try:
+                self.connection.send(None)
+            except OSError:
+                kill = True
+        self.process.join(timeout=None if not kill else 0)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.connection.close()
+
+
+def _context() -> Any:
+    """Workers come from a forkserver that has imported the grader, numpy and matplotlib:
+    starting one costs a fork, and no worker inherits the batch's threads (the progress bar)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_PRELOAD)
+    return context
+
+
+def run_batch(
+    config: BatchConfig,
+    tasks: list[Task],
+    jobs: int,
+    on_report: Callable[[dict[str, Any]], None] = lambda report: None,
+    budget: float | None = None,
+) -> list[dict[str, Any]]:
+    """Grade `tasks` with `jobs` workers; call `on_report` as each student finishes."""
+    lab = load_lab(config.lab)
+    budget = budget if budget is not None else submission_budget(lab, config)
+    if not tasks:
+        return []
+    context = _context()
+    pending = deque(tasks)
+    workers = [_Worker(context, config) for _ in range(max(1, min(jobs, len(tasks))))]
+    reports: list[dict[str, Any]] = []
+    try:
+        while pending or any(w.task for w in workers):
+            for worker in workers:
+                if worker.task is None and pending:
+                    worker.assign(pending.popleft(), budget)
+            busy = [w for w in workers if w.task is not None]
+            timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+            ready = wait([w.connection for w in busy], timeout)
+            for index, worker in enumerate(workers):
+                report = _collect(config, lab, worker, ready, budget)
+                if report is None:
+                    continue
+                if worker.task is not None:  # it died or overran: start a fresh one
+                    worker.stop(kill=True)
+                    workers[index] = _Worker(context, config)
+                reports.append(report)
+                on_report(report)
+    finally:
+        for worker in workers:
+            worker.stop(kill=bool(pending) or worker.task is not None)
+    return reports
+
+
+def _collect(
+    config: BatchConfig, lab: LabSpec, worker: _Worker, ready: list[Any], budget: float
+) -> dict[str, Any] | None:
+    """The finished report of a busy worker, or a grader-error report if it died or overran.
+    The worker's `task` stays set in the second case, to tell the caller to replace it."""
+    task = worker.task
+    if task is None:
+        return None
+    if worker.connection in ready:
+        try:
+            report = worker.connection.recv()
+            worker.task = None
+            return report
+        except (EOFError, OSError):
+            worker.process.join(timeout=1)
+            message = (
+                f"grader error: the grading process died (exit code {worker.process.exitcode})"
+            )
+    elif time.monotonic() >= worker.deadline:
+        message = f"grader error: grading took longer than {budget:g} s and was stopped"
+    else:
+        return None
+    report = gb.error_report(
+        lab, task.entry.student, str(task.entry.path), gb.GRADER_ERROR, message, task.seed
+    )
+    report.update(fingerprint=task.fingerprint, seconds=None, student_cpu_seconds=None)
+    gb.write_report(config.out, report)
+    return report

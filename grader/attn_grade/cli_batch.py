@@ -1,0 +1,191 @@
+"""Instructor commands: `attn-grade grade` (a whole class) and `attn-grade gradescope` (a bundle).
+
+Registered in cli.py; heavy imports happen inside the functions.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from attn_grade.errors import ReferenceMissingError, UsageError
+
+INTERRUPTED = 130
+
+
+def grade_class(
+    lab: Annotated[str, typer.Argument(help="The lab to grade, e.g. lab01.")],
+    submissions: Annotated[
+        Path,
+        typer.Argument(help="Folder with one entry per student: a folder, .zip, .py or .ipynb."),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Results folder (reports, feedback, CSV).")
+    ],
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Submissions graded at once (default: CPUs).")
+    ] = 0,
+    resume: Annotated[
+        bool,
+        typer.Option(help="Keep the finished results in --out; grade only the rest."),
+    ] = False,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="One seed for every student's hidden tests (default: one each)."),
+    ] = None,
+    new_seeds: Annotated[
+        bool,
+        typer.Option(help="On a regrade, draw new seeds instead of reusing the recorded ones."),
+    ] = False,
+    solutions: Annotated[
+        Path | None, typer.Option(help="Folder of the reference solutions.")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds per test (default: the lab's).")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the hints: en or pt.")] = "en",
+) -> None:
+    """Grade a class: every submission in SUBMISSIONS, in parallel, into --out.
+
+    Writes students/<id>/report.json, feedback.txt and the heatmap PNG, gradebook.csv and
+    summary.json. Exit code 0 when every submission got a result, 1 if the grader failed
+    on some (their rows say "grader-error"), 130 when interrupted (rerun with --resume).
+    """
+    from rich.console import Console
+
+    from attn_grade import batch
+    from attn_grade import gradebook as gb
+    from attn_grade.labspec import load_lab
+    from attn_grade.reference import find_solutions
+    from attn_grade.report.batch_summary import print_summary
+
+    spec = load_lab(lab)
+    if lang not in ("en", "pt"):
+        raise UsageError(f"--lang must be en or pt, not {lang!r}")
+    if jobs < 0 or (time_limit is not None and time_limit <= 0):
+        raise UsageError("--jobs and --time-limit must be positive")
+    reference = find_solutions(spec, solutions)
+    if reference is None:
+        raise ReferenceMissingError(
+            f"The reference solutions of {lab} are not here; batch grading runs the hidden "
+            "tests: pass --solutions DIR."
+        )
+    entries = batch.discover(submissions)
+    out = out.resolve()
+    if out.is_relative_to(submissions.resolve()):
+        raise UsageError(f"--out {out} is inside {submissions}: it would be graded as a student")
+    config = batch.BatchConfig(lab, reference, out, lang, time_limit)
+    plan = batch.plan(config, entries, resume=resume, seed=seed, new_seeds=new_seeds)
+    console = Console()
+    if plan.kept:
+        console.print(f"resuming: {len(plan.kept)} already graded, {len(plan.tasks)} to go")
+    new: list[dict[str, Any]] = []
+    try:
+        with _sigterm_as_interrupt():
+            _run_with_progress(config, plan.tasks, jobs or os.cpu_count() or 1, new)
+    except KeyboardInterrupt:
+        gb.write_gradebook(out, spec, plan.kept + new)
+        console.print(
+            f"[yellow]interrupted[/]: {len(plan.kept) + len(new)} of {len(entries)} graded; "
+            "run again with --resume to finish."
+        )
+        raise typer.Exit(INTERRUPTED) from None
+    reports = plan.kept + new
+    summary = gb.summarize(reports, gb.score_changes(plan.previous, new))
+    gb.write_gradebook(out, spec, reports)
+    gb.write_summary(out, summary)
+    print_summary(summary, console)
+    console.print(f"gradebook: {out / gb.CSV_NAME}; feedback: {out / gb.STUDENTS_DIR}/<id>/")
+    raise typer.Exit(1 if summary["statuses"].get(gb.GRADER_ERROR) else 0)
+
+
+def _run_with_progress(config: Any, tasks: list, jobs: int, reports: list) -> None:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from attn_grade import batch
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    counts: dict[str, int] = {}
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        bar = progress.add_task(f"grading {config.lab}", total=len(tasks), counts="")
+
+        def done(report: dict[str, Any]) -> None:
+            reports.append(report)
+            counts[report["status"]] = counts.get(report["status"], 0) + 1
+            text = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+            progress.update(bar, advance=1, counts=text)
+
+        batch.run_batch(config, tasks, jobs, done)
+
+
+class _sigterm_as_interrupt:
+    """A batch stopped with SIGTERM ends like one stopped with Ctrl-C: workers stopped,
+    gradebook of what is done written."""
+
+    def __enter__(self) -> None:
+        self.previous = signal.signal(signal.SIGTERM, self._raise)
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGTERM, self.previous)
+
+    @staticmethod
+    def _raise(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+
+def gradescope_bundle(
+    lab: Annotated[str, typer.Argument(help="The lab the autograder grades, e.g. lab01.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The zip to write.")] = Path(
+        "autograder.zip"
+    ),
+    solutions: Annotated[
+        Path | None, typer.Option(help="Folder of the reference solutions to put in the bundle.")
+    ] = None,
+    hidden_visibility: Annotated[
+        str,
+        typer.Option(
+            help="When students see hidden tests: hidden, after_due_date, after_published "
+            "or visible."
+        ),
+    ] = "after_published",
+    wheel: Annotated[
+        Path | None,
+        typer.Option(help="A built attn-grade wheel to ship (default: build one from this kit)."),
+    ] = None,
+) -> None:
+    """Build a Gradescope autograder (setup.sh, run_autograder, the kit, the reference)."""
+    from attn_grade import gradescope
+    from attn_grade.labspec import load_lab
+    from attn_grade.reference import find_solutions
+
+    spec = load_lab(lab)
+    if hidden_visibility not in gradescope.VISIBILITIES:
+        raise UsageError(f"--hidden-visibility must be one of {', '.join(gradescope.VISIBILITIES)}")
+    reference = find_solutions(spec, solutions)
+    if reference is None:
+        raise ReferenceMissingError(
+            f"The reference solutions of {lab} are not here; the bundle needs them: "
+            "pass --solutions DIR."
+        )
+    written = gradescope.build_bundle(spec, reference, output, hidden_visibility, wheel)
+    typer.echo(f"wrote {written} (upload it as the autograder of a Gradescope assignment)")

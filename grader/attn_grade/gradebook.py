@@ -1,0 +1,215 @@
+"""The results folder of a batch: per-student reports and feedback, the CSV gradebook, the summary.
+
+Layout of RESULTS_DIR (every file is written atomically: a temporary file, then a rename):
+
+    gradebook.csv                 student, score, max, status, points per test and deliverable, ...
+    summary.json                  score distribution, statuses, common diagnoses, score changes
+    students/<id>/report.json     the `check --json` schema plus the batch fields below
+    students/<id>/feedback.txt    the text report a student can read
+    students/<id>/attn_grade_heatmap.png   their attention weights beside the reference's
+
+report.json is written last, so its presence means "this student is done" (see --resume).
+Batch fields: student, status (graded | invalid | grader-error), error, fingerprint (sha256 of
+the submission, to notice a resubmission), seconds, student_cpu_seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import statistics
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from attn_grade.labspec import LabSpec
+
+GRADED, INVALID, GRADER_ERROR = "graded", "invalid", "grader-error"
+STUDENTS_DIR = "students"
+REPORT_NAME = "report.json"
+FEEDBACK_NAME = "feedback.txt"
+CSV_NAME = "gradebook.csv"
+SUMMARY_NAME = "summary.json"
+UMASK = os.umask(0o022)
+os.umask(UMASK)  # read once, at import
+
+
+def write_atomic(path: Path, data: bytes | str) -> Path:
+    """Write `data` to `path` so that a reader (or a resumed batch) sees all of it or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; results are for sharing
+        with os.fdopen(fd, "wb") as out:
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def student_dir(out: Path, student: str) -> Path:
+    return out / STUDENTS_DIR / student
+
+
+def write_report(out: Path, report: dict[str, Any]) -> Path:
+    text = json.dumps(report, ensure_ascii=False, allow_nan=False, default=str, indent=1)
+    return write_atomic(student_dir(out, report["student"]) / REPORT_NAME, text + "\n")
+
+
+def read_report(out: Path, student: str) -> dict[str, Any] | None:
+    """A student's finished report, or None (not graded yet, or unreadable)."""
+    try:
+        report = json.loads((student_dir(out, student) / REPORT_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and report.get("student") == student else None
+
+
+def error_report(
+    lab: LabSpec, student: str, submission: str, status: str, error: str, seed: int | None
+) -> dict[str, Any]:
+    """A report for a submission that could not be graded: the same keys as a graded one.
+
+    An invalid submission scores 0 (it is the student's to fix); a grader error has no
+    score at all, so it never reads as the student's zero.
+    """
+    max_score = lab.max_test_points + sum(d.points for d in lab.deliverables)
+    return {
+        "lab": lab.id,
+        "score": 0.0 if status == INVALID else None,
+        "max_score": max_score,
+        "tests": [],
+        "deliverables": [],
+        "checklist": [],
+        "hidden_tests_ran": False,
+        "seed": seed,
+        "public_passed": 0,
+        "public_total": len(lab.tests_with("public")),
+        "submission": submission,
+        "heatmap_png": None,
+        "student_output": "",
+        "student": student,
+        "status": status,
+        "error": error,
+    }
+
+
+# -- the CSV gradebook ---------------------------------------------------------------
+
+
+def gradebook_columns(lab: LabSpec) -> list[str]:
+    return (
+        ["student", "score", "max", "status"]
+        + [t.name for t in lab.tests]
+        + [d.id for d in lab.deliverables]
+        + ["seed", "diagnoses", "note"]
+    )
+
+
+def gradebook_row(lab: LabSpec, report: dict[str, Any]) -> list[str]:
+    status = report.get("status", GRADED)
+    points = {t["name"]: t["points"] for t in report.get("tests", [])}
+    points.update({d["id"]: d["points"] for d in report.get("deliverables", [])})
+    blank = "" if status == GRADER_ERROR else "0"
+    cells = [_number(points[name]) if name in points else blank for name in _item_names(lab)]
+    return (
+        [report["student"], _number(report.get("score")), _number(report["max_score"]), status]
+        + cells
+        + [_number(report.get("seed")), " ".join(diagnoses(report)), note(report)]
+    )
+
+
+def render_gradebook(lab: LabSpec, reports: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(gradebook_columns(lab))
+    for report in sorted(reports, key=lambda r: r["student"]):
+        writer.writerow(gradebook_row(lab, report))
+    return buffer.getvalue()
+
+
+def write_gradebook(out: Path, lab: LabSpec, reports: list[dict[str, Any]]) -> Path:
+    return write_atomic(out / CSV_NAME, render_gradebook(lab, reports))
+
+
+def _item_names(lab: LabSpec) -> list[str]:
+    return [t.name for t in lab.tests] + [d.id for d in lab.deliverables]
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def diagnoses(report: dict[str, Any]) -> list[str]:
+    """The known mistakes named in a report, once each, in test order."""
+    found = [t["diagnosis"] for t in report.get("tests", []) if t.get("diagnosis")]
+    return list(dict.fromkeys(found))
+
+
+def note(report: dict[str, Any]) -> str:
+    """One line on what went wrong, for the gradebook: the error, or the failing tests by status."""
+    if report.get("error"):
+        return str(report["error"]).splitlines()[0][:200]
+    counts = Counter(t["status"] for t in report.get("tests", []) if t["status"] != "passed")
+    return ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
+
+
+# -- the class summary ---------------------------------------------------------------
+
+
+def summarize(reports: list[dict[str, Any]], changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the class got: statuses, score distribution, common mistakes, failing tests."""
+    graded = [r for r in reports if r.get("score") is not None]
+    percents = [100.0 * r["score"] / r["max_score"] for r in graded if r["max_score"]]
+    bins = [0] * 10  # 0-9%, 10-19%, ..., 90-100%
+    for p in percents:
+        bins[min(int(p // 10), 9)] += 1
+    mistakes: Counter[str] = Counter()
+    failing: Counter[str] = Counter()
+    problems: Counter[str] = Counter()
+    for r in reports:
+        mistakes.update(diagnoses(r))
+        failing.update({t["name"] for t in r.get("tests", []) if t["status"] != "passed"})
+        problems.update({t["status"] for t in r.get("tests", []) if t["status"] != "passed"})
+    return {
+        "students": len(reports),
+        "statuses": dict(Counter(r.get("status", GRADED) for r in reports)),
+        "students_with_timeouts": sum(
+            1 for r in reports if any(t["status"] == "timeout" for t in r.get("tests", []))
+        ),
+        "mean_percent": round(statistics.fmean(percents), 1) if percents else None,
+        "median_percent": round(statistics.median(percents), 1) if percents else None,
+        "full_marks": sum(1 for r in graded if r["score"] >= r["max_score"]),
+        "percent_bins": bins,
+        "diagnoses": mistakes.most_common(),
+        "failing_tests": failing.most_common(),
+        "test_problems": dict(problems),
+        "changes": changes,
+    }
+
+
+def score_changes(
+    previous: dict[str, float | None], reports: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Students whose score differs from the previous run in the same folder."""
+    changes = []
+    for r in sorted(reports, key=lambda r: r["student"]):
+        if r["student"] in previous and previous[r["student"]] != r.get("score"):
+            changes.append(
+                {"student": r["student"], "before": previous[r["student"]], "after": r.get("score")}
+            )
+    return changes
+
+
+def write_summary(out: Path, summary: dict[str, Any]) -> Path:
+    return write_atomic(out / SUMMARY_NAME, json.dumps(summary, indent=1) + "\n")
