@@ -237,6 +237,11 @@ from attn_grade import cli_study  # noqa: E402
 command("reading")(cli_study.reading)
 command("progress")(cli_study.progress)
 
+from attn_grade import cli_batch  # noqa: E402
+
+command("grade")(cli_batch.grade_class)
+command("gradescope")(cli_batch.gradescope_bundle)
+
 
 def main() -> None:
     """Entry point of the `attn-grade` script."""
