@@ -1,11 +1,15 @@
 """Run student functions in a child process and collect validated results.
 
 The grader's process never imports student code. For each batch of calls it
-starts ``python -I -B sandbox/bootstrap.py`` in a fresh temporary folder with a
-clean environment, hands it the inputs as .npy files, and reads results back
-from a private pipe (see wire.py). A call that runs past its time limit, or that
-ends the process, costs only itself: the child is killed with its whole process
-group and a fresh child resumes with the next call.
+starts a fresh student process (forked from the warm zygote, or a new
+``python -I -B sandbox/bootstrap.py``; see sandbox/launch.py) in a private
+temporary folder holding a copy of the submission, with a clean environment and
+resource limits, hands it the inputs as .npy files, and reads results back from
+a private pipe (see wire.py). As root, the process runs as a uid of its own. A
+call that runs past its time limit, or that ends the process, costs only
+itself: the process is killed with everything it started, and a fresh one
+resumes with the next call. A failure of the sandbox itself raises GraderError,
+never a verdict on the student. SECURITY.md describes the threat model.
 """
 
 from __future__ import annotations
@@ -13,8 +17,8 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,9 +28,22 @@ from typing import Any
 
 import numpy as np
 
+from attn_grade.errors import AttnGradeError
+from attn_grade.sandbox.launch import (
+    Child,
+    Identity,
+    SandboxError,
+    hidden_ancestors,
+    new_identity,
+    private_solutions,
+    python_folders,
+    remove_files_of,
+    start_child,
+)
 from attn_grade.wire import FrameReader, ProtocolError
 
-BOOTSTRAP = Path(__file__).parent / "sandbox" / "bootstrap.py"
+MiB = 1024**2
+SUBMISSION_COPY_LIMIT = 50 * MiB  # as submission.MAX_ZIP_BYTES
 PASSED_THROUGH_ENV = (
     "PATH",
     "LANG",
@@ -64,13 +81,61 @@ class CallOutcome:
     exception: str = ""
 
 
+class GraderError(AttnGradeError):
+    """The grader failed on this submission (not the student's code): regrade, don't score 0."""
+
+    exit_code = 3
+
+
+def _env_number(name: str, default: float, scale: float = 1) -> Any:
+    """An instructor's override from the environment, e.g. ATTN_GRADE_MEMORY_MB=512."""
+    value = os.environ.get(name)
+    if not value:
+        return type(default)(default * scale)
+    try:
+        number = float(value)
+    except ValueError:
+        raise GraderError(f"{name}={value!r} is not a number") from None
+    if number <= 0:
+        raise GraderError(f"{name}={value!r} must be positive")
+    return type(default)(number * scale)
+
+
+def _env_mode() -> str:
+    mode = os.environ.get("ATTN_GRADE_SANDBOX", "zygote")
+    if mode not in ("zygote", "spawn"):
+        raise GraderError(f"ATTN_GRADE_SANDBOX={mode!r}: use zygote or spawn")
+    return mode
+
+
 @dataclass(frozen=True)
 class Limits:
-    time_limit: float = 10.0  # seconds per call
-    startup_limit: float = 30.0  # seconds to start Python and import numpy
-    memory_bytes: int = 2 * 1024**3  # address space of the child
-    file_bytes: int = 64 * 1024**2  # largest file the child may write
-    output_bytes: int = 32 * 1024  # student stdout/stderr kept for the report
+    """Limits of one student process. Defaults come from ATTN_GRADE_* variables (SECURITY.md)."""
+
+    time_limit: float = 10.0  # seconds per call (the lab's time_limit; ATTN_GRADE_TIME_LIMIT wins)
+    startup_limit: float = field(
+        default_factory=lambda: _env_number("ATTN_GRADE_STARTUP_LIMIT", 30.0)
+    )
+    memory_bytes: int = field(
+        default_factory=lambda: _env_number("ATTN_GRADE_MEMORY_MB", 1024, MiB)
+    )
+    file_bytes: int = field(default_factory=lambda: _env_number("ATTN_GRADE_FILE_MB", 64, MiB))
+    disk_bytes: int = field(default_factory=lambda: _env_number("ATTN_GRADE_DISK_MB", 256, MiB))
+    output_bytes: int = field(default_factory=lambda: _env_number("ATTN_GRADE_OUTPUT_KB", 32, 1024))
+    processes: int = field(default_factory=lambda: _env_number("ATTN_GRADE_PROCESSES", 32))
+    open_files: int = field(default_factory=lambda: _env_number("ATTN_GRADE_OPEN_FILES", 256))
+    mode: str = field(default_factory=_env_mode)  # zygote (warm fork) or spawn (fresh python)
+
+    def __post_init__(self) -> None:
+        if os.environ.get("ATTN_GRADE_TIME_LIMIT"):
+            object.__setattr__(self, "time_limit", _env_number("ATTN_GRADE_TIME_LIMIT", 10.0))
+
+    def describe(self) -> str:
+        return (
+            f"{self.time_limit:g} s per test, {self.memory_bytes // MiB} MiB of memory, "
+            f"files up to {self.file_bytes // MiB} MiB and {self.disk_bytes // MiB} MiB in all, "
+            f"{self.processes} processes"
+        )
 
 
 @dataclass
@@ -81,12 +146,36 @@ class RunRecord:
     processes: int  # child processes started (1 unless a call hung or crashed)
 
 
-def run_calls(submission_dir: Path, calls: list[Call], limits: Limits = Limits()) -> RunRecord:
-    """Run every call in child processes; return one outcome per call key."""
+def run_calls(
+    submission_dir: Path,
+    calls: list[Call],
+    limits: Limits | None = None,
+    *,
+    writable: Path | None = None,
+) -> RunRecord:
+    """Run every call in child processes; return one outcome per call key.
+
+    The student's code sees a private copy of `submission_dir`. `writable`, if
+    given, is an empty folder the student's process may write into (a script's
+    output files); the caller validates what it finds there afterwards, when
+    every student process is gone. Raises GraderError if the sandbox fails.
+    """
+    limits = limits or Limits()
     _protect_parent_memory()
-    with tempfile.TemporaryDirectory(prefix="attn-grade-") as tmp:
-        session = _Session(Path(tmp), Path(submission_dir).resolve(), calls, limits)
-        return session.run()
+    try:
+        with tempfile.TemporaryDirectory(prefix="attn-grade-") as tmp:
+            session = _Session(Path(tmp), Path(submission_dir).resolve(), calls, limits, writable)
+            try:
+                return session.run()
+            finally:
+                session.close()
+    except GraderError:
+        raise
+    except (SandboxError, OSError, ValueError, KeyError, TypeError, AssertionError) as exc:
+        raise GraderError(
+            f"grader error while running {Path(submission_dir).name}: "
+            f"{type(exc).__name__}: {exc}. This is not a verdict on the submission; grade it again."
+        ) from exc
 
 
 def _protect_parent_memory() -> None:
@@ -101,18 +190,49 @@ def _protect_parent_memory() -> None:
 
 
 class _Session:
-    def __init__(self, tmp: Path, submission_dir: Path, calls: list[Call], limits: Limits):
-        self.tmp, self.submission_dir, self.calls, self.limits = tmp, submission_dir, calls, limits
+    def __init__(
+        self,
+        tmp: Path,
+        submission_dir: Path,
+        calls: list[Call],
+        limits: Limits,
+        writable: Path | None,
+    ):
+        self.tmp, self.calls, self.limits = tmp, calls, limits
+        self.identity: Identity | None = new_identity()
+        if self.identity is not None:
+            private_solutions()
         self.request_dir = tmp / "request"
         self.request_dir.mkdir()
         self.work_dir = tmp / "work"
         self.work_dir.mkdir()
+        self.submission_dir = tmp / "submission"
+        _copy_submission(submission_dir, self.submission_dir)
+        self.writable = [tmp] + ([Path(writable)] if writable else [])
         self._n_arrays = 0
         self.encoded = [self._encode_call(c) for c in calls]
         self.outcomes: dict[str, CallOutcome] = {}
         self.output = bytearray()
         self.output_truncated = False
         self.processes = 0
+        self.extra_tasks = _own_tasks() if self.identity is None else 0
+        for folder in self.writable:
+            self._hand_over(folder)
+
+    def _hand_over(self, folder: Path) -> None:
+        """As root: the run's uid owns its folders (0700), so no other uid can read them."""
+        if self.identity is None:
+            return
+        folder.chmod(0o700)
+        for path in _tree(folder):
+            os.chown(path, self.identity.uid, self.identity.gid, follow_symlinks=False)
+
+    def close(self) -> None:
+        if self.identity is not None:
+            for folder in self.writable:  # back to the grader's uid before the caller reads it
+                for path in _tree(folder):
+                    os.chown(path, os.getuid(), os.getgid(), follow_symlinks=False)
+            remove_files_of(self.identity)
 
     def _encode(self, value: Any) -> Any:
         if isinstance(value, np.ndarray):
@@ -149,39 +269,49 @@ class _Session:
         """Run the pending calls in one child; return the calls still to run."""
         config_path = self.tmp / f"config{self.processes}.json"
         result_read, result_write = os.pipe()
+        output_read, output_write = os.pipe()
         total = self.limits.startup_limit + self.limits.time_limit * len(pending)
         config = {
             "calls": [self.encoded[i] for i in pending],
             "request_dir": str(self.request_dir),
             "submission_dir": str(self.submission_dir),
             "result_fd": result_write,
+            "identity": [self.identity.uid, self.identity.gid] if self.identity else None,
+            "expose": hidden_ancestors(python_folders()) if self.identity else [],
+            "nice": 5,
             "limits": {
                 "RLIMIT_AS": self.limits.memory_bytes,
                 "RLIMIT_FSIZE": self.limits.file_bytes,
                 "RLIMIT_CORE": 0,
                 "RLIMIT_CPU": int(total) + 1,
+                "RLIMIT_NPROC": self.limits.processes + self.extra_tasks,
+                "RLIMIT_NOFILE": self.limits.open_files,
             },
         }
         config_path.write_text(json.dumps(config), encoding="utf-8")
+        self._hand_over(self.tmp)
         self.processes += 1
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-u", str(BOOTSTRAP), str(config_path)],
-            cwd=self.work_dir,
-            env=self._child_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(result_write,),
-            start_new_session=True,
-        )
-        os.close(result_write)
         try:
-            return self._watch(process, result_read, pending)
+            child = start_child(
+                self.limits.mode,
+                config_path,
+                self.work_dir,
+                self._child_env(),
+                result_write,
+                output_write,
+                self.identity,
+                self.limits.startup_limit,
+            )
         finally:
-            _kill_group(process)
+            os.close(result_write)
+            os.close(output_write)
+        try:
+            return self._watch(child, result_read, output_read, pending)
+        finally:
+            child.kill_all()
+            child.wait()
             os.close(result_read)
-            if process.stdout:
-                process.stdout.close()
+            os.close(output_read)
 
     def _child_env(self) -> dict[str, str]:
         env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
@@ -189,29 +319,46 @@ class _Session:
             HOME=str(self.work_dir),
             TMPDIR=str(self.work_dir),
             MPLBACKEND="Agg",
+            MPLCONFIGDIR=str(self.work_dir),
             OPENBLAS_NUM_THREADS="1",
             OMP_NUM_THREADS="1",
             MKL_NUM_THREADS="1",
         )
         return env
 
-    def _watch(self, process: subprocess.Popen, result_fd: int, pending: list[int]) -> list[int]:
+    def _watch(self, child: Child, result_fd: int, output_fd: int, pending: list[int]) -> list[int]:
         reader = FrameReader()
         selector = selectors.DefaultSelector()
         selector.register(result_fd, selectors.EVENT_READ, "result")
-        assert process.stdout is not None
-        selector.register(process.stdout.fileno(), selectors.EVENT_READ, "output")
+        selector.register(output_fd, selectors.EVENT_READ, "output")
+        selector.register(child.fileno(), selectors.EVENT_READ, "exit")
         deadline = time.monotonic() + self.limits.startup_limit
+        next_disk_check = time.monotonic() + DISK_CHECK_SECONDS
+        ready = False
         current: int | None = None  # index into `pending` of the call under way
         importing: str | None = None
         awaiting: tuple[int, dict[str, Any], list[np.ndarray]] | None = None
         done = set()
         open_fds = 2
         while open_fds:
-            timeout = deadline - time.monotonic()
-            if timeout <= 0:
+            now = time.monotonic()
+            if now >= deadline:
+                if not ready:
+                    raise GraderError(
+                        f"the student process did not start in {self.limits.startup_limit:g} s"
+                    )
                 return self._after_failure(pending, done, current, importing, "timeout")
+            if now >= next_disk_check:
+                next_disk_check = now + DISK_CHECK_SECONDS
+                if _disk_usage(self.writable, self.limits.disk_bytes) > self.limits.disk_bytes:
+                    detail = f"more than {self.limits.disk_bytes // MiB} MiB written"
+                    return self._after_failure(pending, done, current, importing, "disk", detail)
+            timeout = min(deadline, next_disk_check) - now
             for key, _ in selector.select(timeout):
+                if key.data == "exit":
+                    selector.unregister(key.fd)
+                    child.kill_all()  # its descendants may still hold the pipes open
+                    continue
                 data = os.read(key.fd, 65536)
                 if not data:
                     selector.unregister(key.fd)
@@ -237,7 +384,9 @@ class _Session:
                             raise ProtocolError("an array nobody asked for")
                         event = frame.event
                         name = event["event"]
-                        if name == "start":
+                        if name == "ready":
+                            ready = True
+                        elif name == "start":
                             current, importing = _index(event, pending), None
                             deadline = time.monotonic() + self.limits.time_limit
                         elif name == "importing":
@@ -261,11 +410,20 @@ class _Session:
                     return self._after_failure(
                         pending, done, current, importing, "protocol", str(exc)
                     )
-        process.wait()
+        child.kill_all()
+        code = child.wait()
         if len(done) == len(pending):
             return []
+        if not ready:  # no student code has run yet: the sandbox failed to start
+            if code == 73:
+                raise GraderError(
+                    "the sandbox user cannot read the Python installation "
+                    f"({sys.prefix}) and no mount namespace is allowed here: install Python "
+                    "where every user can read it (see SECURITY.md)"
+                )
+            raise GraderError(f"the student process failed to start ({_exit_description(code)})")
         return self._after_failure(
-            pending, done, current, importing, "crashed", _exit_description(process.returncode)
+            pending, done, current, importing, "crashed", _exit_description(code)
         )
 
     def _after_failure(
@@ -310,13 +468,15 @@ class _Session:
                 f"{call.function} returned {str(event.get('got', '?'))[:80]}; "
                 f"expected a tuple of {call.n_outputs} arrays"
             )
+        exception = str(event.get("exception", ""))[:100]
+        message += _limit_note(exception, message, self.limits)
         self.outcomes[call.key] = CallOutcome(
             status=status,
             outputs=arrays[: call.n_outputs],
             returned_inputs=arrays[call.n_outputs :],
             message=message,
             where=str(event.get("where", ""))[:300],
-            exception=str(event.get("exception", ""))[:100],
+            exception=exception,
         )
 
     def _keep_output(self, data: bytes) -> None:
@@ -340,7 +500,20 @@ def _failure_message(status: str, detail: str, module: str | None, limits: Limit
         return f"Time limit: no result after {limits.time_limit:g} s {during} (an infinite loop?)"
     if status == "crashed":
         return f"The process ended {during}: {detail}"
+    if status == "disk":
+        return f"Disk limit: {detail} {during}; the process was stopped"
     return f"The student process sent malformed data {during}: {detail}"
+
+
+def _limit_note(exception: str, message: str, limits: Limits) -> str:
+    """Say which limit an error came from, and its value."""
+    if exception == "MemoryError":
+        return f" (memory limit: {limits.memory_bytes // MiB} MiB per student process)"
+    if "File too large" in message:
+        return f" (file size limit: {limits.file_bytes // MiB} MiB)"
+    if exception == "BlockingIOError" and "Resource temporarily unavailable" in message:
+        return f" (process limit: {limits.processes} processes)"
+    return ""
 
 
 def _exit_description(code: int | None) -> str:
@@ -350,14 +523,72 @@ def _exit_description(code: int | None) -> str:
         name = (
             signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         )
-        hint = " (memory limit?)" if -code in (signal.SIGKILL, signal.SIGSEGV) else ""
+        hint = {
+            signal.SIGKILL: " (killed by the grader or the system; memory?)",
+            signal.SIGSEGV: " (memory limit?)",
+            signal.SIGXCPU: " (CPU time limit)",
+        }.get(-code, "")
         return f"killed by {name}{hint}"
     return f"exit code {code} (sys.exit or os._exit in student code?)"
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
+DISK_CHECK_SECONDS = 0.25
+
+
+def _disk_usage(folders: list[Path], limit: int, max_entries: int = 20000) -> int:
+    """Bytes used under `folders`; past `max_entries` files, report more than `limit`."""
+    total, entries = 0, 0
+    stack = [str(f) for f in folders]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    if entries > max_entries:
+                        return limit + 1
+                    st = entry.stat(follow_symlinks=False)
+                    total += st.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
+            continue
+    return total
+
+
+def _copy_submission(source: Path, target: Path) -> None:
+    """The student's process works on a copy: regular files only, no symlinks, bounded."""
+    budget = SUBMISSION_COPY_LIMIT
+    target.mkdir()
+    for folder, dirs, files in os.walk(source):
+        relative = Path(folder).relative_to(source)
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+        for d in dirs:
+            (target / relative / d).mkdir()
+        for name in files:
+            path = Path(folder) / name
+            st = path.lstat()
+            if not path.is_file() or path.is_symlink() or st.st_size > budget:
+                continue
+            budget -= st.st_size
+            shutil.copyfile(path, target / relative / name)
+
+
+def _tree(folder: Path) -> list[str]:
+    """`folder` and everything under it, without following symbolic links."""
+    paths = [str(folder)]
+    for parent, dirs, files in os.walk(folder):
+        paths += [os.path.join(parent, name) for name in dirs + files]
+    return paths
+
+
+def _own_tasks() -> int:
+    """Processes and threads of this uid now (RLIMIT_NPROC counts them all when not root)."""
+    uid, count = os.getuid(), 0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{name}/task"))
+            except OSError:
+                pass
+    return count

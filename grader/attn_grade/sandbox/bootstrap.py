@@ -1,7 +1,10 @@
-"""Trusted start of a student process. Runs as `python -I bootstrap.py CONFIG_JSON`.
+"""Trusted start of a student process.
 
-It imports nothing from the grader. Before any student code runs it sets the
-resource limits, asks the kernel to kill it when the grader dies, drops the
+Either `python -I -B -u bootstrap.py CONFIG_JSON` (spawn mode), or `start()`
+called in a child just forked from the zygote (zygote.py), which already
+imported numpy and matplotlib. It imports nothing from the grader. Before any
+student code runs it sets the resource limits, drops to the sandbox uid when
+the grader is root, asks the kernel to kill it when its parent dies, drops the
 grader's folder from sys.path and puts the submission's folder there instead.
 Then it serves the calls listed in the config, one by one, and writes each
 result to a private pipe as length-prefixed frames:
@@ -30,7 +33,53 @@ def _limit_resources(limits):
         resource.setrlimit(which, (new, new))
 
 
-def _die_with_parent():
+def _expose(folders):
+    """As root, in a mount namespace of this process only: make `folders` reachable for
+    the sandbox uid although an ancestor is private (e.g. Python under /root, mode 0700).
+
+    Each (folder, ancestor) pair covers `ancestor` with an empty tmpfs and binds
+    `folder` back, read-only, at its own path: the rest of `ancestor` stays hidden."""
+    if not folders:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ms_rdonly, ms_nosuid, ms_nodev, ms_remount, ms_bind = 1, 2, 4, 32, 4096
+    ms_rec, ms_private = 16384, 1 << 18
+
+    def mount(source, target, fstype, flags, data=None):
+        if libc.mount(source, target.encode(), fstype, flags, data) != 0:
+            raise OSError(ctypes.get_errno(), f"mount {target}")
+
+    if libc.unshare(0x00020000) != 0:  # CLONE_NEWNS
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+    mount(None, "/", None, ms_rec | ms_private)
+    handles = {folder: os.open(folder, os.O_PATH) for folder, _ in folders}
+    for ancestor in sorted({a for _, a in folders}, key=len):
+        mount(b"tmpfs", ancestor, b"tmpfs", ms_nosuid | ms_nodev, b"mode=0755,size=1m")
+    for folder, _ in folders:
+        os.makedirs(folder, exist_ok=True)
+        mount(f"/proc/self/fd/{handles[folder]}".encode(), folder, None, ms_bind | ms_rec)
+        mount(None, folder, None, ms_remount | ms_bind | ms_rdonly | ms_nosuid | ms_nodev)
+        os.close(handles[folder])
+    for ancestor in {a for _, a in folders}:
+        mount(None, ancestor, None, ms_remount | ms_rdonly | ms_nosuid | ms_nodev)
+
+
+def _drop_privileges(identity):
+    """As root: become the run's own unprivileged uid and gid, with no other groups."""
+    if not identity:
+        return
+    uid, gid = identity
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid or os.getgroups() not in ([], [gid]):
+        raise RuntimeError("could not drop privileges")
+
+
+def _die_with_parent(parent):
+    """Set after the uid drop: the kernel clears PR_SET_PDEATHSIG when credentials change."""
     try:
         import ctypes
 
@@ -39,6 +88,8 @@ def _die_with_parent():
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # not Linux: the grader kills the group instead
         pass
+    if os.getppid() != parent:  # the parent died before the prctl took effect
+        os._exit(70)
 
 
 class Channel:
@@ -107,11 +158,30 @@ def _run_script(channel, index, submission_dir, call):
     channel.event(event="result", call=index, status="ok", n_arrays=0)
 
 
-def main():
-    with open(sys.argv[1], encoding="utf-8") as f:
-        config = json.load(f)
-    _die_with_parent()
-    _limit_resources(config["limits"])
+def start(config_path, parent, result_fd=None):
+    """Set up this fresh process, then serve the config's calls. Never returns."""
+    try:
+        with open(config_path, encoding="utf-8") as f:
+            config = json.load(f)
+        _limit_resources(config["limits"])
+        os.nice(config.get("nice", 0))
+        try:
+            _expose(config.get("expose"))
+        except OSError:
+            os._exit(73)  # the grader reports: Python is not readable by the sandbox user
+        _drop_privileges(config.get("identity"))
+        _die_with_parent(parent)
+        if result_fd is not None:
+            config["result_fd"] = result_fd
+        serve(config)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # noqa: BLE001 - a child must never return into the zygote's loop
+        os._exit(71)
+    os._exit(0)
+
+
+def serve(config):
     channel = Channel(config["result_fd"])
 
     import io
@@ -198,6 +268,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
-    sys.stdout.flush()
-    os._exit(0)
+    # numpy first, then sys.path: a numpy.py in the submission cannot shadow it.
+    import numpy  # noqa: F401
+
+    start(sys.argv[1], os.getppid())

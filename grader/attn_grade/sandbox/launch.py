@@ -1,0 +1,350 @@
+"""Start one student process, and end it with everything it started.
+
+Two ways, one interface (`Child`):
+    zygote  fork from the warm zygote (numpy and matplotlib already imported); the default
+    spawn   a fresh `python -I -B -u bootstrap.py CONFIG` (the baseline, and the fallback)
+
+As root, every child gets its own uid and gid (`Identity`), so the kernel keeps
+it away from the grader, from other students' runs and from files that are not
+world-readable, and so "every process of that uid" is exactly what the run
+started. Run as a normal user, the child keeps the user's uid (see SECURITY.md).
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import random
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent
+BOOTSTRAP = HERE / "bootstrap.py"
+ZYGOTE = HERE / "zygote.py"
+UID_BASE = int(os.environ.get("ATTN_GRADE_SANDBOX_UID_BASE", "1500000000"))
+UID_SPAN = 1 << 20
+
+
+class SandboxError(Exception):
+    """The sandbox itself failed (not the student's code): a grader error."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    uid: int
+    gid: int
+
+
+_next_uid = itertools.count(random.randrange(UID_SPAN))
+_uid_lock = threading.Lock()
+
+
+def new_identity() -> Identity | None:
+    """A uid and gid of its own for one child when the grader is root; None otherwise."""
+    if os.geteuid() != 0:
+        return None
+    with _uid_lock:
+        uid = UID_BASE + next(_next_uid) % UID_SPAN
+    return Identity(uid, uid)
+
+
+def kill_uid(identity: Identity) -> None:
+    """Kill every process of `identity` from a helper running as that uid (see zygote.py)."""
+    killer = os.fork()
+    if killer == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(identity.gid, identity.gid, identity.gid)
+            os.setresuid(identity.uid, identity.uid, identity.uid)
+            os.kill(-1, signal.SIGKILL)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(killer, 0)
+
+
+def remove_files_of(identity: Identity, folders=("/tmp", "/var/tmp", "/dev/shm")) -> None:
+    """Delete what the run's uid left in the world-writable temporary folders."""
+    import shutil
+
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != identity.uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def hidden_ancestors(paths: list[str]) -> list[list[str]]:
+    """[folder, ancestor] for each folder the sandbox uid could not reach: `ancestor` is the
+    highest one that others cannot enter. bootstrap._expose binds such folders back."""
+    plan = []
+    for folder in sorted({os.path.realpath(p) for p in paths if os.path.isdir(p)}):
+        parts = Path(folder).parts
+        for n in range(2, len(parts) + 1):
+            ancestor = str(Path(*parts[:n]))
+            if not os.stat(ancestor).st_mode & 0o001:
+                plan.append([folder, ancestor])
+                break
+    # a folder inside another one already exposed needs nothing more
+    exposed = [f for f, _ in plan]
+    return [
+        [f, a] for f, a in plan if not any(f != e and f.startswith(e + os.sep) for e in exposed)
+    ]
+
+
+def python_folders() -> list[str]:
+    """What the student's Python reads: the interpreter's prefixes and sys.path (not the grader)."""
+    import sysconfig
+
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, sysconfig.get_paths()["stdlib"]}
+    folders |= {p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p}
+    return sorted(folders)
+
+
+def private_solutions() -> None:
+    """As root: the reference solutions' folders become unreadable for other uids (chmod o-rwx)."""
+    from attn_grade.reference import KIT_ROOT
+
+    roots = [KIT_ROOT / "solutions", Path.cwd() / "solutions"]
+    if os.environ.get("ATTN_GRADE_SOLUTIONS"):
+        roots.append(Path(os.environ["ATTN_GRADE_SOLUTIONS"]))
+    for root in roots:
+        try:
+            st = root.stat()
+            if st.st_mode & 0o007:
+                root.chmod(st.st_mode & ~0o007)
+        except OSError:
+            pass
+
+
+class Child:
+    """One running student process, as the runner sees it."""
+
+    def fileno(self) -> int:  # readable once the process has ended
+        raise NotImplementedError
+
+    def kill_all(self) -> None:  # the process and everything it started
+        raise NotImplementedError
+
+    def wait(self) -> int:  # exit code, or -signal
+        raise NotImplementedError
+
+
+# -- spawn: a fresh interpreter ---------------------------------------------------
+class SpawnedChild(Child):
+    def __init__(
+        self,
+        config: Path,
+        cwd: Path,
+        env: dict,
+        result_w: int,
+        output_w: int,
+        identity: Identity | None,
+    ):
+        self.identity = identity
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-B", "-u", str(BOOTSTRAP), str(config)],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output_w,
+            stderr=output_w,
+            pass_fds=(result_w,),
+            start_new_session=True,
+        )
+        self.pidfd = os.pidfd_open(self.process.pid)
+
+    def fileno(self) -> int:
+        return self.pidfd
+
+    def kill_all(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.kill()
+        self.process.wait()
+        if self.identity:
+            kill_uid(self.identity)
+
+    def wait(self) -> int:
+        code = self.process.wait()
+        os.close(self.pidfd)
+        return code
+
+
+# -- zygote: a fork of a warm, trusted server ---------------------------------------
+class ForkedChild(Child):
+    def __init__(self, conn: socket.socket, timeout: float):
+        self.conn = conn
+        self.status: int | None = None
+        self.pid = int(self._line(timeout, b"P"))
+
+    def _line(self, timeout: float, kind: bytes) -> bytes:
+        data = b""
+        deadline = time.monotonic() + timeout
+        while not data.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.conn], [], [], left)[0]:
+                raise SandboxError("the zygote did not answer")
+            chunk = self.conn.recv(64)
+            if not chunk:
+                raise SandboxError("the zygote closed the connection")
+            data += chunk
+        if not data.startswith(kind) or not data[1:-1].isdigit():
+            raise SandboxError(f"the zygote sent {data[:40]!r}")
+        return data[1:-1]
+
+    def fileno(self) -> int:
+        return self.conn.fileno()
+
+    def kill_all(self) -> None:
+        if self.status is None:
+            try:
+                self.conn.sendall(b"K")
+            except OSError:
+                pass
+
+    def wait(self) -> int:
+        """The zygote reports the exit only once every process of the run is gone."""
+        if self.status is None:
+            try:
+                self.status = int(self._line(60.0, b"X"))
+            except SandboxError:
+                self.status = -1  # the zygote died: its children died with it (PDEATHSIG)
+            finally:
+                self.conn.close()
+        if self.status == -1:
+            return -signal.SIGKILL
+        return os.waitstatus_to_exitcode(self.status)
+
+
+class Zygote:
+    """The grader's connection to its zygote, started on first use, one per process."""
+
+    _shared: Zygote | None = None
+    _lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, env: dict, startup_limit: float) -> Zygote:
+        with cls._lock:
+            zygote = cls._shared
+            if zygote is None or not zygote.alive():
+                cls._shared = zygote = Zygote(env, startup_limit)
+            return zygote
+
+    def __init__(self, env: dict, startup_limit: float):
+        self.owner = os.getpid()
+        self.control, theirs = socket.socketpair()
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-B", "-u", str(ZYGOTE), str(theirs.fileno())],
+            cwd="/",
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
+            pass_fds=(theirs.fileno(),),
+            start_new_session=True,
+        )
+        theirs.close()
+        self.send_lock = threading.Lock()
+        ready = select.select([self.control], [], [], startup_limit)[0]
+        if not ready or self.control.recv(1) != b"R":
+            self.process.kill()
+            self.process.wait()
+            self.log.seek(0)
+            raise SandboxError("the zygote did not start: " + self.log.read()[-2000:].decode())
+        atexit.register(self.close)
+
+    def alive(self) -> bool:
+        return self.owner == os.getpid() and self.process.poll() is None
+
+    def spawn(self, request: dict, result_w: int, output_w: int, timeout: float) -> ForkedChild:
+        import json
+
+        mine, theirs = socket.socketpair()
+        try:
+            with self.send_lock:
+                socket.send_fds(
+                    self.control,
+                    [json.dumps(request).encode("utf-8")],
+                    [theirs.fileno(), result_w, output_w],
+                )
+        except OSError as exc:
+            mine.close()
+            raise SandboxError(f"the zygote is gone: {exc}") from exc
+        finally:
+            theirs.close()
+        try:
+            return ForkedChild(mine, timeout)
+        except SandboxError:
+            mine.close()
+            raise
+
+    def close(self) -> None:
+        if self.owner != os.getpid():
+            return
+        self.control.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_child(
+    mode: str,
+    config: Path,
+    cwd: Path,
+    env: dict,
+    result_w: int,
+    output_w: int,
+    identity: Identity | None,
+    startup_limit: float,
+) -> Child:
+    if mode == "spawn":
+        return SpawnedChild(config, cwd, env, result_w, output_w, identity)
+    zygote = Zygote.shared(_zygote_env(env), startup_limit)
+    request = {
+        "config": str(config),
+        "cwd": str(cwd),
+        "env": env,
+        "identity": [identity.uid, identity.gid] if identity else None,
+    }
+    try:
+        return zygote.spawn(request, result_w, output_w, startup_limit)
+    except SandboxError:
+        if zygote.alive():
+            raise
+        # the zygote died (a student of a local check can kill it): one fresh try
+        zygote = Zygote.shared(_zygote_env(env), startup_limit)
+        return zygote.spawn(request, result_w, output_w, startup_limit)
+
+
+def _zygote_env(child_env: dict) -> dict:
+    """The zygote imports matplotlib with the grader's own config and font cache."""
+    env = {k: v for k, v in child_env.items() if k not in ("HOME", "TMPDIR")}
+    for name in ("HOME", "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
