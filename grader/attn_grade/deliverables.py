@@ -12,7 +12,10 @@ Kinds (the `kind` of a [[deliverables]] table in lab.toml):
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,14 +50,35 @@ def script_deliverables(specs: tuple[DeliverableSpec, ...]) -> list[DeliverableS
 
 
 def run_script(spec: DeliverableSpec, submission: Path, limits: Limits) -> ScriptRun:
+    """Run the script in the sandbox; it writes into a folder of its own, and only the
+    files it was asked for, if they are regular files, come back next to the submission."""
     started = time.time()
     script = spec.options["script"]
     if not (submission / script).is_file():
         return ScriptRun(spec, CallOutcome("missing", message=f"{script} not found"), started, "")
-    targets = [str(submission / name) for name in _produces(spec)]
-    call = Call(spec.id, Path(script).stem, None, targets, {}, 0)
-    record = run_calls(submission, [call], limits)
+    names = _produces(spec)
+    with tempfile.TemporaryDirectory(prefix="attn-grade-out-") as out:
+        targets = [str(Path(out) / Path(name).name) for name in names]
+        call = Call(spec.id, Path(script).stem, None, targets, {}, 0)
+        record = run_calls(submission, [call], limits, writable=Path(out))
+        for name, target in zip(names, targets):  # every student process is gone by now
+            _copy_back(Path(target), submission / name, limits.file_bytes)
     return ScriptRun(spec, record.outcomes[spec.id], started, record.output)
+
+
+def _copy_back(source: Path, target: Path, max_bytes: int) -> None:
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return  # not written (or a symlink): the check says so
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode) or os.fstat(fd).st_size > max_bytes:
+            return
+        data = f.read(max_bytes + 1)
+    try:
+        target.write_bytes(data)
+    except OSError:
+        pass  # a read-only submission folder: the check reports no PNG
 
 
 def check_deliverables(
