@@ -154,11 +154,7 @@ def _statement(
     node: ast.stmt, lines: list[str], position: tuple[int, int], cell: CodeCell, lab: LabSpec
 ) -> _Statement | None:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-        last = node.end_lineno or node.lineno
-        while last < len(lines) and (not lines[last].strip() or lines[last][:1].isspace()):
-            last += 1  # the body's trailing comments, e.g. a `### END SOLUTION`
-        text = "\n".join(lines[first - 1 : last]).rstrip()
+        text = statement_text(node, lines)
         return _Statement(position, cell, text, frozenset([node.name]), _uses(node), True)
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         kept = _kept_import(node, set(lab.modules))
@@ -175,6 +171,15 @@ def _statement(
         binds = frozenset([node.target.id])
         return _Statement(position, cell, ast.unparse(node), binds, _uses(node.value), False)
     return None  # a call, a print, a loop...: stray code, never run by the grader
+
+
+def statement_text(node: ast.stmt, lines: list[str]) -> str:
+    """A top-level statement's lines, with its decorators and its body's trailing comments."""
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    last = node.end_lineno or node.lineno
+    while last < len(lines) and (not lines[last].strip() or lines[last][:1].isspace()):
+        last += 1  # e.g. a `### END SOLUTION` after the body's last statement
+    return "\n".join(lines[first - 1 : last]).rstrip()
 
 
 def _kept_import(

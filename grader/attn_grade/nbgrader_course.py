@@ -1,0 +1,207 @@
+"""An nbgrader course generated from a lab: solutions/<lab> is still the single source.
+
+    COURSE_DIR/nbgrader_config.py         course id and a per-cell timeout
+    COURSE_DIR/source/<lab>/<lab>.ipynb   the handout, one solution cell per exercise
+                                          function, one test cell per test of the spec
+
+The notebook, in order: the handout (README.md) as markdown; a locked setup
+cell; for each module, its docstring, its given code (locked) and its functions
+as solution cells (grade_id = function name; nbgrader's own
+`### BEGIN SOLUTION` markers are already in the reference), then one grade cell
+per test of those functions, worth the test's points in the lab spec. A test
+cell calls the engine by test name (notebook_cells.check_test); a hidden test's
+call sits in `### BEGIN HIDDEN TESTS`, so its source reveals only the test name.
+Last comes an ungraded cell with the public report and the heatmap.
+
+Deliverables (visualize.py, REPORT.md) are not in the notebook: its points are
+the tests' points only.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+from attn_grade.labspec import LabSpec, TestSpec
+from attn_grade.notebook import statement_text
+from attn_grade.stubs import BEGIN
+
+CONFIG_NAME = "nbgrader_config.py"
+DEFAULT_TIMEOUT = 120  # seconds per cell; a test cell grades one test in a child process
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+SETUP_ID = "setup"
+REPORT_ID = "report"
+
+
+def write_course(
+    lab: LabSpec, solutions: Path, course_dir: Path, course_id: str, timeout: int
+) -> list[Path]:
+    """Write the course config (unless one exists) and the lab's source notebook."""
+    import nbformat
+
+    written = []
+    config = course_dir / CONFIG_NAME
+    if not config.exists():
+        course_dir.mkdir(parents=True, exist_ok=True)
+        config.write_text(course_config(course_id, timeout), encoding="utf-8")
+        written.append(config)
+    notebook = course_dir / "source" / lab.id / f"{lab.id}.ipynb"
+    notebook.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(build_notebook(lab, solutions), str(notebook))
+    written.append(notebook)
+    return written
+
+
+def course_config(course_id: str, timeout: int) -> str:
+    return (
+        "# nbgrader course written by `attn-grade nbgrader`. Test cells call attn-grade,\n"
+        "# which grades each test in a separate process; hidden tests need the reference\n"
+        "# solutions (the kit installed editable, or $ATTN_GRADE_SOLUTIONS).\n"
+        "c = get_config()  # noqa: F821\n"
+        f"c.CourseDirectory.course_id = {course_id!r}\n"
+        f"c.Execute.timeout = {int(timeout)}  # seconds per cell\n"
+    )
+
+
+def build_notebook(lab: LabSpec, solutions: Path) -> Any:
+    """The nbgrader source notebook of `lab` (nbformat v4), from its reference."""
+    import nbformat
+    from nbformat.v4 import new_notebook
+
+    cells = [_markdown(text) for text in handout_sections(lab, solutions)]
+    cells.append(_markdown(_how_graded(lab)))
+    cells.append(
+        _code(
+            "from attn_grade.notebook_cells import check_implemented, check_test, show_report",
+            grade_id=SETUP_ID,
+            locked=True,
+        )
+    )
+    for module in lab.modules:
+        cells += _module_cells(lab, module, (solutions / f"{module}.py").read_text("utf-8"))
+    cells.append(
+        _markdown("## Your report and heatmap\nThe public tests and your attention weights.")
+    )
+    cells.append(_code(f'show_report("{lab.id}")', grade_id=REPORT_ID, locked=True))
+    notebook = new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC})
+    notebook.metadata["language_info"] = {"name": "python"}
+    nbformat.validate(notebook)
+    return notebook
+
+
+def handout_sections(lab: LabSpec, solutions: Path) -> list[str]:
+    """README.md of the lab split at its `## ` headings (the exercises' copy first)."""
+    from attn_grade.stubs import exercises_dir
+
+    for readme in (exercises_dir(lab) / "README.md", solutions / "README.md"):
+        if readme.is_file():
+            text = readme.read_text(encoding="utf-8")
+            return [s.strip() for s in re.split(r"\n(?=## )", text) if s.strip()]
+    return [f"# {lab.id}: {lab.title}"]
+
+
+def test_cell_source(lab: LabSpec, test: TestSpec) -> str:
+    points = f"{test.points:g} point{'s' if test.points != 1 else ''}"
+    call = f'check_test("{lab.id}", "{test.name}")'
+    if test.visibility == "public":
+        return f"# {test.name}: {test.description} ({points})\n{call}"
+    return (
+        f"# A hidden test ({points}): it runs when your work is graded, on fresh inputs.\n"
+        f'check_implemented("{lab.id}", "{test.function}")\n'
+        f"### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS"
+    )
+
+
+def _how_graded(lab: LabSpec) -> str:
+    return (
+        "## How this notebook is graded\n"
+        "Write each function in its cell, run it, then run the test cells below it. "
+        "A test cell grades one test with attn-grade: your code runs in a separate "
+        "process, and the cell prints what went wrong and the likely mistake. "
+        "Hidden tests run when your work is graded, on fresh random inputs. "
+        f"You can also check this notebook in a terminal: `attn-grade check {lab.id} "
+        "--path this_notebook.ipynb`. Files the handout asks for besides the functions "
+        "(such as visualize.py or REPORT.md) are not graded in this notebook."
+    )
+
+
+def _module_cells(lab: LabSpec, module: str, source: str) -> list[Any]:
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    cells, given, solutions = [], [], []
+    docstring = ast.get_docstring(tree)
+    for node in tree.body:
+        if _is_docstring(node, tree) or _is_main_block(node):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and _imports_lab_module(node, lab):
+            continue  # the notebook defines the lab's functions in earlier cells
+        text = statement_text(node, lines)
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and BEGIN in text:
+            grade_id = node.name if node.name in lab.functions else f"solution_{node.name}"
+            solutions.append(_code(text, grade_id=grade_id, solution=True))
+        else:
+            given.append(text)
+    cells.append(_markdown(f"## `{module}.py`" + (f"\n{docstring}" if docstring else "")))
+    if given:
+        cells.append(_code("\n\n".join(given), grade_id=f"given_{module}", locked=True))
+    cells += solutions
+    for test in lab.tests:
+        if lab.functions[test.function].module == module:
+            cells.append(
+                _code(
+                    test_cell_source(lab, test),
+                    grade_id=f"test_{test.name}",
+                    grade=True,
+                    points=test.points,
+                    locked=True,
+                )
+            )
+    return cells
+
+
+def _is_docstring(node: ast.stmt, tree: ast.Module) -> bool:
+    return (
+        node is tree.body[0] and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    )
+
+
+def _is_main_block(node: ast.stmt) -> bool:
+    return isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
+
+
+def _imports_lab_module(node: ast.Import | ast.ImportFrom, lab: LabSpec) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] in lab.modules
+    return any(a.name.split(".")[0] in lab.modules for a in node.names)
+
+
+def _markdown(text: str) -> Any:
+    from nbformat.v4 import new_markdown_cell
+
+    return new_markdown_cell(text)
+
+
+def _code(
+    source: str,
+    *,
+    grade_id: str,
+    solution: bool = False,
+    grade: bool = False,
+    locked: bool = False,
+    points: float | None = None,
+) -> Any:
+    from nbformat.v4 import new_code_cell
+
+    nbgrader = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
+    if grade:
+        nbgrader["points"] = points
+    return new_code_cell(source, metadata={"nbgrader": nbgrader})
