@@ -242,6 +242,11 @@ from attn_grade import cli_batch  # noqa: E402
 command("grade")(cli_batch.grade_class)
 command("gradescope")(cli_batch.gradescope_bundle)
 
+from attn_grade import cli_instructor  # noqa: E402
+
+command("nbgrader")(cli_instructor.nbgrader_course)
+command("release")(cli_instructor.release)
+
 
 def main() -> None:
     """Entry point of the `attn-grade` script."""
