@@ -37,9 +37,10 @@ from attn_grade.labspec import LabSpec, load_lab
 
 SUBMISSION_SUFFIXES = (".zip", ".py", ".ipynb")
 SKIPPED_NAMES = {"__MACOSX", "__pycache__", ".ipynb_checkpoints"}
+# Imported once by the forkserver that forks the workers. Not attn_grade.grading: the
+# runner's sandbox draws its uids from module state, which must differ per worker.
 WORKER_PRELOAD = [
     "attn_grade.batch",
-    "attn_grade.grading",
     "attn_grade.report.terminal",
     "attn_grade.report.heatmap_png",
     "matplotlib.figure",
@@ -202,8 +203,8 @@ def _grader_error(
     config: BatchConfig, lab: LabSpec, task: Task, exc: BaseException
 ) -> dict[str, Any]:
     name = task.entry.student
-    if isinstance(exc, AttnGradeError):
-        message = f"grader error: {exc}"
+    if isinstance(exc, AttnGradeError):  # e.g. runner.GraderError: the sandbox failed
+        message = str(exc) if str(exc).startswith("grader error") else f"grader error: {exc}"
     else:
         message = f"grader error: {type(exc).__name__}: {exc}"
         trace = "".join(traceback.format_exception(exc))
@@ -301,7 +302,7 @@ class _Worker:
                 self.connection.send(None)
             except OSError:
                 kill = True
-        self.process.join(timeout=None if not kill else 0)
+        self.process.join(timeout=0 if kill else 10)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
@@ -345,7 +346,6 @@ def run_batch(
                 if report is None:
                     continue
                 if worker.task is not None:  # it died or overran: start a fresh one
-                    worker.stop(kill=True)
                     workers[index] = _Worker(context, config)
                 reports.append(report)
                 on_report(report)
@@ -359,7 +359,8 @@ def _collect(
     config: BatchConfig, lab: LabSpec, worker: _Worker, ready: list[Any], budget: float
 ) -> dict[str, Any] | None:
     """The finished report of a busy worker, or a grader-error report if it died or overran.
-    The worker's `task` stays set in the second case, to tell the caller to replace it."""
+    In the second case the worker is killed, and its `task` stays set to tell the caller
+    to replace it."""
     task = worker.task
     if task is None:
         return None
@@ -377,6 +378,7 @@ def _collect(
         message = f"grader error: grading took longer than {budget:g} s and was stopped"
     else:
         return None
+    worker.stop(kill=True)  # before writing: a late report of its own must not overwrite this
     report = gb.error_report(
         lab, task.entry.student, str(task.entry.path), gb.GRADER_ERROR, message, task.seed
     )
