@@ -185,7 +185,7 @@ def test_student_code_cannot_read_the_bundled_reference(bundle, tmp_path, open_r
     # A spy that read the reference returns wrong probabilities: full marks mean it could not.
     source = source.replace("import numpy as np\n", "import numpy as np\n" + leak, 1)
     source = source.replace("    return exps /", "    exps = exps + LEAKED\n    return exps /", 1)
-    assert source.count("LEAKED") == 4, "the spy was not planted"
+    assert source.count("LEAKED") == 3, "the spy was not planted"
     (spy / "softmax.py").write_text(source)
     results = autograder(bundle, root, spy)
     softmax = [t for t in results["tests"] if t["name"].startswith("softmax_rows")]
