@@ -1,0 +1,138 @@
+"""`attn-grade release OUT_DIR`: a student kit with no solution, that installs and checks lab01."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from attn_grade.cli import app
+from attn_grade.labspec import lab_ids, load_lab
+from attn_grade.reference import KIT_ROOT, find_solutions
+from attn_grade.release import public_spec
+from attn_grade.stubs import exercise_files, solution_bodies
+from typer.testing import CliRunner
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+RELEASED = [lab for lab in lab_ids() if load_lab(lab).public_data_path.is_file()]
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("release") / "kit"
+    options = [arg for lab in RELEASED for arg in ("--lab", lab)]
+    result = CliRunner().invoke(app, ["release", str(out), *options])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_the_kit_holds_no_solution_code(kit):
+    assert not list(kit.rglob("solutions")) and not list(kit.rglob("known_mistakes.py"))
+    bodies = [
+        body
+        for path in sorted((KIT_ROOT / "solutions").glob("*/*.py"))
+        for body in solution_bodies(path.read_text(encoding="utf-8"))
+    ]
+    assert bodies
+    for path in (p for p in kit.rglob("*") if p.is_file()):
+        text = path.read_bytes().decode("utf-8", errors="ignore")
+        for body in bodies:
+            assert body not in text, f"{path} holds solution code"
+
+
+def test_the_kit_holds_no_hidden_test(kit):
+    for lab_id in RELEASED:
+        original = load_lab(lab_id)
+        released = tomllib.loads(
+            (kit / "grader" / "attn_grade" / "labs" / lab_id / "lab.toml").read_text("utf-8")
+        )
+        names = [t["name"] for t in released["tests"]]
+        assert names == [t.name for t in original.tests_with("public")]
+        assert {t.get("visibility", "public") for t in released["tests"]} == {"public"}
+        for test in original.tests_with("hidden"):
+            assert test.name not in json.dumps(released)
+        assert (kit / "grader" / "attn_grade" / "labs" / lab_id / "public.npz").is_file()
+
+
+def test_the_exercises_are_the_stubs_of_the_reference(kit):
+    for lab_id in RELEASED:
+        lab = load_lab(lab_id)
+        for name, text in exercise_files(lab, find_solutions(lab)).items():
+            assert (kit / "exercises" / lab_id / name).read_text(encoding="utf-8") == text
+        assert (kit / "exercises" / lab_id / "README.md").is_file()
+    assert (kit / "README.md").is_file() and (kit / "pyproject.toml").is_file()
+
+
+def test_a_release_goes_to_a_new_or_empty_folder(kit):
+    result = CliRunner().invoke(app, ["release", str(kit)])
+    assert result.exit_code == 2
+    assert "not empty" in result.output
+
+
+def test_public_spec_keeps_the_comments_that_follow_a_hidden_test():
+    spec = (KIT_ROOT / "grader" / "attn_grade" / "labs" / "lab01" / "lab.toml").read_text()
+    public = public_spec(spec)
+    assert "# -------------------------------------------------------------- attention tests" in (
+        public
+    )
+    assert 'visibility = "hidden"' not in public
+
+
+def test_the_kit_installs_in_a_fresh_venv_and_checks_lab01(kit, tmp_path):
+    """Offline: the venv sees this interpreter's packages (numpy, setuptools...); the kit
+    itself is built and installed from its folder, not editable."""
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+        check=True,
+    )
+    python, script = venv / "bin" / "python", venv / "bin" / "attn-grade"
+    copy = tmp_path / "kit"
+    shutil.copytree(kit, copy)
+    install = [python, "-m", "pip", "install", "-q", "--no-index", "--no-build-isolation", copy]
+    subprocess.run(install, check=True, timeout=600)
+    env = {k: v for k, v in os.environ.items() if k != "ATTN_GRADE_SOLUTIONS"}
+
+    where = subprocess.run(
+        [python, "-c", "import attn_grade; print(attn_grade.__file__)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(venv)
+
+    stubs = subprocess.run(
+        [script, "check", "lab01", "--no-png"], cwd=copy, env=env, capture_output=True, text=True
+    )
+    assert stubs.returncode == 1, stubs.stdout + stubs.stderr
+    assert "Hidden tests are not included here: they run at grading" in stubs.stdout
+
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    for module in load_lab("lab01").modules:
+        shutil.copy2(KIT_ROOT / "solutions" / "lab01" / f"{module}.py", answers)
+    checked = subprocess.run(
+        [script, "check", "lab01", "--path", answers, "--json", "--no-png"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    report = json.loads(checked.stdout)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert report["hidden_tests_ran"] is False
+    assert (
+        report["public_passed"]
+        == report["public_total"]
+        == len(load_lab("lab01").tests_with("public"))
+    )
