@@ -32,7 +32,6 @@ from attn_grade.errors import AttnGradeError
 from attn_grade.sandbox.launch import (
     Child,
     Identity,
-    SandboxError,
     hidden_ancestors,
     new_identity,
     private_solutions,
@@ -171,7 +170,7 @@ def run_calls(
                 session.close()
     except GraderError:
         raise
-    except (SandboxError, OSError, ValueError, KeyError, TypeError, AssertionError) as exc:
+    except Exception as exc:  # a bug or a failure of the grader's side, not of the student
         raise GraderError(
             f"grader error while running {Path(submission_dir).name}: "
             f"{type(exc).__name__}: {exc}. This is not a verdict on the submission; grade it again."
@@ -368,7 +367,7 @@ class _Session:
                     self._keep_output(data)
                     continue
                 try:
-                    frames = reader.feed(data)
+                    frames = reader.frames(data)
                     for frame in frames:
                         if awaiting is not None:
                             if frame.kind != "array":

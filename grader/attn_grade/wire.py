@@ -12,6 +12,7 @@ import ast
 import io
 import json
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +59,13 @@ class FrameReader:
         self._buffer = bytearray()
 
     def feed(self, data: bytes) -> list[Frame]:
+        """The complete frames in `data` and what came before; ProtocolError if one is bad."""
+        return list(self.frames(data))
+
+    def frames(self, data: bytes) -> Iterator[Frame]:
+        """Yield each complete frame in order; a bad frame raises only after the good ones
+        before it were handled (so a failure is blamed on the call that was under way)."""
         self._buffer += data
-        frames = []
         while len(self._buffer) >= _HEADER.size:
             kind, length = _HEADER.unpack_from(self._buffer)
             limit = MAX_EVENT_BYTES if kind == b"J" else MAX_ARRAY_BYTES
@@ -70,10 +76,7 @@ class FrameReader:
                 break
             payload = bytes(self._buffer[_HEADER.size : end])
             del self._buffer[:end]
-            frames.append(
-                _event(payload) if kind == b"J" else Frame("array", array=decode_npy(payload))
-            )
-        return frames
+            yield _event(payload) if kind == b"J" else Frame("array", array=decode_npy(payload))
 
 
 def _event(payload: bytes) -> Frame:
