@@ -18,6 +18,7 @@ from attn_grade.errors import LabSpecError, ReferenceMissingError, UsageError
 from attn_grade.expected import Expectation, expect
 from attn_grade.frozen import load_public, public_cases
 from attn_grade.labspec import LabSpec, MistakeSpec, load_lab
+from attn_grade.policy import apply_policy, forbidden_imports
 from attn_grade.reference import find_solutions, load_reference
 from attn_grade.result import (
     ERROR,
@@ -115,6 +116,8 @@ def _grade_folder(
         for case in cases
         if case.test is not None
     ]
+    violations = forbidden_imports(submission, lab.forbidden_imports)  # static, on the source
+    apply_policy(tests, violations, {f.name: f.module for f in lab.functions.values()})
     example = _example(lab, cases, record.outcomes, expectations)
     delivered = dl.check_deliverables(specs, submission, runs, example)
     output = record.output + "".join(r.output for r in runs.values())
