@@ -1,0 +1,13 @@
+"""A correct attention that does not import softmax.py (the hostile files live there)."""
+
+import numpy as np
+
+
+def scaled_dot_product_attention(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])  # (..., L, S)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    scores = scores - np.max(scores, axis=-1, keepdims=True)
+    weights = np.exp(scores)
+    weights = weights / np.sum(weights, axis=-1, keepdims=True)
+    return weights @ v, weights

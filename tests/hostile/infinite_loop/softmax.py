@@ -1,0 +1,5 @@
+"""Hostile: while True: pass (the per-test limit, then a fresh child)."""
+
+def softmax(x, axis=-1):
+    while True:
+        pass

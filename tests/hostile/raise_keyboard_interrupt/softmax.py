@@ -1,0 +1,4 @@
+"""Hostile: KeyboardInterrupt raised in the function."""
+
+def softmax(x, axis=-1):
+    raise KeyboardInterrupt

@@ -1,0 +1,3 @@
+"""Hostile: SystemExit raised while the module is imported."""
+
+raise SystemExit(3)

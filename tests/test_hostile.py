@@ -1,0 +1,162 @@
+"""Hostile and broken submissions: each gets its exact verdict, and the grader's report,
+the machine and the other tests stay intact. Cases live in tests/hostile/<name>/:
+softmax.py (the attack) over a correct attention.py (tests/hostile/_base), and
+case.toml (expected status and message of each test, limits, extra checks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+import tomllib
+from attn_grade import runner
+from attn_grade.grading import grade
+from attn_grade.report.json_report import render_json
+from attn_grade.runner import GraderError, Limits
+from attn_grade.sandbox.launch import UID_BASE, UID_SPAN, Zygote
+from attn_grade.sandbox.launch import new_identity as runner_identity
+
+HOSTILE = Path(__file__).parent / "hostile"
+CASES = sorted(p.name for p in HOSTILE.iterdir() if (p / "case.toml").is_file())
+DEFAULT_ONLY = ["softmax_rows", "softmax_axis_0", "attention_single"]
+MiB = 1024**2
+ROOT = os.geteuid() == 0
+
+
+def build(name: str, target: Path) -> Path:
+    shutil.copytree(HOSTILE / "_base", target)
+    for path in (HOSTILE / name).iterdir():
+        if path.name != "case.toml":  # x.py.in: a file pytest must not pick up here (conftest.py)
+            shutil.copy(path, target / path.name.removesuffix(".in"))
+    return target
+
+
+def limits_of(table: dict) -> Limits:
+    return Limits(
+        time_limit=table.get("time_limit", 5.0),
+        memory_bytes=table.get("memory_mb", 1024) * MiB,
+        file_bytes=table.get("file_mb", 64) * MiB,
+        disk_bytes=table.get("disk_mb", 256) * MiB,
+    )
+
+
+def sandbox_processes(uids: set[int]) -> list[int]:
+    """Processes still running as one of `uids` (none may outlive grading)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{name}/status").read_text()
+        except OSError:
+            continue
+        uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
+        if uid in uids:
+            found.append(int(name))
+    return found
+
+
+def _record(identity, uids: set[int]):
+    if identity is not None:
+        uids.add(identity.uid)
+    return identity
+
+
+def describe(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return f"{pid} (gone)"
+    return f"{stat[:60]} {command[:80]}"
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", CASES)
+def test_hostile_submission(name, tmp_path, monkeypatch):
+    case = tomllib.loads((HOSTILE / name / "case.toml").read_text())
+    if case.get("root_only") and not ROOT:
+        pytest.skip("needs the grader to run as root (a sandbox uid of its own)")
+    submission = build(name, tmp_path / "submission")
+    only = case.get("only", DEFAULT_ONLY)
+    uids = set()  # the sandbox uids of this grading (other graders may run on the machine)
+    monkeypatch.setattr(runner, "new_identity", lambda: _record(runner_identity(), uids))
+    result = grade(
+        "lab01", submission, hidden=False, only=only, limits=limits_of(case.get("limits", {}))
+    )
+
+    statuses = {t.name: t.status for t in result.tests}
+    assert statuses == case["expect"], [(t.name, t.status, t.message) for t in result.tests]
+    for test in result.tests:
+        wanted = case.get("message", {}).get(test.name)
+        if wanted:
+            assert wanted in test.message, test.message
+        assert test.points == (test.max_points if test.status == "passed" else 0.0)
+    # the grader's own report is intact and complete
+    report = json.loads(render_json(result))
+    assert [t["name"] for t in report["tests"]] == only
+    assert len(result.student_output) <= Limits().output_bytes
+    if case.get("truncated"):
+        assert result.student_output_truncated
+    if case.get("absent"):
+        assert not Path(case["absent"]).exists(), f"{case['absent']} was written"
+    if case.get("daemons"):
+        pids = [int(p) for p in re.findall(r"DAEMON (\d+)", result.student_output)]
+        assert len(pids) == 2 and not any(alive(p) for p in pids)
+    if ROOT:
+        assert uids and all(UID_BASE <= u < UID_BASE + UID_SPAN for u in uids)
+        assert [describe(p) for p in sandbox_processes(uids)] == []
+
+
+@pytest.mark.timeout(60)
+def test_a_grader_crash_is_a_grader_error_not_a_zero(tmp_path, monkeypatch):
+    from attn_grade import runner
+
+    def broken(self, data):
+        raise RuntimeError("simulated bug in the grader")
+
+    monkeypatch.setattr(runner.FrameReader, "frames", broken)
+    with pytest.raises(GraderError, match="not a verdict on the submission"):
+        grade("lab01", build("nan_inf", tmp_path / "s"), hidden=False, only=DEFAULT_ONLY)
+
+
+@pytest.mark.timeout(60)
+def test_the_grader_survives_the_death_of_its_zygote(tmp_path):
+    submission = build("nan_inf", tmp_path / "s")
+    grade("lab01", submission, hidden=False, only=["attention_single"])
+    zygote = Zygote._shared
+    if zygote is None:
+        pytest.skip("ATTN_GRADE_SANDBOX=spawn: no zygote")
+    os.kill(zygote.process.pid, signal.SIGKILL)
+    zygote.process.wait()
+    result = grade("lab01", submission, hidden=False, only=["attention_single"])
+    assert [t.status for t in result.tests] == ["passed"]
+    assert Zygote._shared is not zygote
+
+
+@pytest.mark.timeout(60)
+def test_solutions_are_unreadable_for_the_sandbox_uid():
+    if not ROOT:
+        pytest.skip("only root can give the student process another uid")
+    from attn_grade.reference import KIT_ROOT
+
+    grade(
+        "lab01",
+        build("nan_inf", Path(os.environ.get("TMPDIR", "/tmp")) / f"hs{os.getpid()}"),
+        hidden=False,
+        only=["attention_single"],
+    )
+    assert (KIT_ROOT / "solutions").stat().st_mode & 0o007 == 0
