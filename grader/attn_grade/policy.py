@@ -10,12 +10,14 @@ file and line. The engine then fails the tests of the functions in that file.
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from attn_grade.result import FAILED, TestResult
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
+_PARSE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,10 @@ def forbidden_imports(submission: Path, forbidden: tuple[str, ...]) -> list[Viol
         if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_SOURCE_BYTES:
             continue
         try:
-            tree = ast.parse(path.read_bytes(), filename=path.name)
-        except (SyntaxError, ValueError):
-            continue  # the tests report the syntax error
+            with _PARSE_LOCK:  # CPython 3.11's ast.parse is not thread-safe (SystemError)
+                tree = ast.parse(path.read_bytes(), filename=path.name)
+        except (SyntaxError, ValueError, SystemError, RecursionError, MemoryError):
+            continue  # Python cannot compile it either: the tests report the error
         relative = str(path.relative_to(submission))
         for line, module in _imports(tree):
             if module.split(".")[0] in forbidden:

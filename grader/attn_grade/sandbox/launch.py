@@ -188,7 +188,9 @@ class SpawnedChild(Child):
 
     def wait(self) -> int:
         code = self.process.wait()
-        os.close(self.pidfd)
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
         return code
 
 
