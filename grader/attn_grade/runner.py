@@ -155,7 +155,8 @@ def run_calls(
     """Run every call in child processes; return one outcome per call key.
 
     The student's code sees a private copy of `submission_dir`. `writable`, if
-    given, is an empty folder the student's process may write into (a script's
+    given, is an empty folder (as root, one the run's uid can reach, e.g. in /tmp)
+    the student's process may write into (a script's
     output files); the caller validates what it finds there afterwards, when
     every student process is gone. Raises GraderError if the sandbox fails.
     """

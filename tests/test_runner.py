@@ -1,0 +1,47 @@
+"""The runner on its own: both sandbox modes agree, limits come from the environment,
+and a script's output folder is handed back to the grader."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from attn_grade.runner import Call, Limits, run_calls
+
+SOFTMAX = "import numpy as np\ndef softmax(x, axis=-1):\n    e = np.exp(x - x.max(axis, keepdims=True))\n    return e / e.sum(axis, keepdims=True)\n"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("mode", ["zygote", "spawn"])
+def test_both_modes_give_the_same_result(tmp_path, mode):
+    (tmp_path / "softmax.py").write_text(SOFTMAX)
+    x = np.arange(6.0).reshape(2, 3)
+    record = run_calls(tmp_path, [Call("a", "softmax", "softmax", [x], {}, 1)], Limits(mode=mode))
+    outcome = record.outcomes["a"]
+    assert outcome.status == "ok" and record.processes == 1
+    np.testing.assert_allclose(outcome.outputs[0].sum(axis=-1), 1.0)
+
+
+def test_limits_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ATTN_GRADE_MEMORY_MB", "300")
+    monkeypatch.setenv("ATTN_GRADE_TIME_LIMIT", "2.5")
+    limits = Limits(time_limit=10.0)
+    assert limits.memory_bytes == 300 * 1024**2 and limits.time_limit == 2.5
+
+
+@pytest.mark.timeout(60)
+def test_a_script_writes_into_the_writable_folder(tmp_path):
+    # as root, `writable` must be reachable by the run's uid: a fresh folder in /tmp is
+    submission, out = tmp_path / "sub", Path(tempfile.mkdtemp(prefix="attn-grade-test-"))
+    submission.mkdir()
+    (submission / "draw.py").write_text("import sys\nopen(sys.argv[1], 'wb').write(b'ok')\n")
+    record = run_calls(
+        submission, [Call("s", "draw", None, [str(out / "x.bin")], {}, 0)], writable=out
+    )
+    assert record.outcomes["s"].status == "ok"
+    assert (out / "x.bin").read_bytes() == b"ok"
+    assert not (submission / "x.bin").exists()  # the student's process worked on a copy
+    shutil.rmtree(out)
