@@ -165,7 +165,8 @@ def test_killed_batch_resumes_to_the_same_gradebook(tmp_path):
 def test_regrade_reuses_seeds_and_says_which_scores_changed(tmp_path):
     subs = small_class(tmp_path / "subs", 2)  # s00 wrong, s01 correct
     out = tmp_path / "out"
-    assert run_grade(str(subs), "--out", str(out)).returncode == 0
+    assert run_grade(str(subs), "--out", str(out), "--no-png").returncode == 0
+    assert not list(out.rglob("*.png")) and (out / "students/s00/feedback.txt").is_file()
     seeds = {s: r["seed"] for s, r in rows(out).items()}
     shutil.copy2(REFERENCE / "attention.py", subs / "s00" / "attention.py")  # s00 fixes the bug
     regrade = run_grade(str(subs), "--out", str(out))

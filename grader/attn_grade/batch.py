@@ -16,7 +16,6 @@ import hashlib
 import io
 import multiprocessing
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -61,6 +60,7 @@ class BatchConfig:
     out: Path
     lang: str = "en"
     time_limit: float | None = None  # seconds per test; None: the lab's
+    png: bool = True  # draw each student's heatmap PNG (the largest cost after grading)
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def grade_entry(config: BatchConfig, task: Task) -> dict[str, Any]:
 
     lab = load_lab(config.lab)
     entry = task.entry
-    started, cpu_before = time.monotonic(), _children_cpu()
+    started = time.monotonic()
     limits = Limits(time_limit=config.time_limit) if config.time_limit else None
     try:
         with _working_copy(entry.path) as path:
@@ -183,18 +183,14 @@ def grade_entry(config: BatchConfig, task: Task) -> dict[str, Any]:
                 limits=limits,
             )
         result.submission = str(entry.path)
-        report = _write_feedback(config.out, entry.student, result)
+        report = _write_feedback(config.out, entry.student, result, config.png)
     except (SubmissionError, UsageError) as exc:
         report = gb.error_report(
             lab, entry.student, str(entry.path), gb.INVALID, str(exc), task.seed
         )
     except Exception as exc:  # noqa: BLE001 - the grader's own failure, never the student's
         report = _grader_error(config, lab, task, exc)
-    report.update(
-        fingerprint=task.fingerprint,
-        seconds=round(time.monotonic() - started, 3),
-        student_cpu_seconds=round(_children_cpu() - cpu_before, 3),
-    )
+    report.update(fingerprint=task.fingerprint, seconds=round(time.monotonic() - started, 3))
     gb.write_report(config.out, report)
     return report
 
@@ -224,7 +220,7 @@ def _working_copy(path: Path) -> Iterator[Path]:
         yield copy
 
 
-def _write_feedback(out: Path, student: str, result: Any) -> dict[str, Any]:
+def _write_feedback(out: Path, student: str, result: Any, png: bool = True) -> dict[str, Any]:
     """The heatmap PNG and the text report a student can read; returns the report dict."""
     from rich.console import Console
 
@@ -232,7 +228,7 @@ def _write_feedback(out: Path, student: str, result: Any) -> dict[str, Any]:
 
     folder = gb.student_dir(out, student)
     folder.mkdir(parents=True, exist_ok=True)
-    if result.example is not None:
+    if png and result.example is not None:
         from attn_grade.report.heatmap_png import PNG_NAME, draw_heatmaps
 
         partial = folder / f".{PNG_NAME}.part.png"
@@ -248,11 +244,6 @@ def _write_feedback(out: Path, student: str, result: Any) -> dict[str, Any]:
     report = result.to_dict()
     report.update(student=student, status=gb.GRADED, error=None)
     return report
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 # -- the pool of workers -----------------------------------------------------------------
@@ -382,6 +373,6 @@ def _collect(
     report = gb.error_report(
         lab, task.entry.student, str(task.entry.path), gb.GRADER_ERROR, message, task.seed
     )
-    report.update(fingerprint=task.fingerprint, seconds=None, student_cpu_seconds=None)
+    report.update(fingerprint=task.fingerprint, seconds=None)
     gb.write_report(config.out, report)
     return report

@@ -48,6 +48,9 @@ def grade_class(
         float | None, typer.Option(help="Seconds per test (default: the lab's).")
     ] = None,
     lang: Annotated[str, typer.Option(help="Language of the hints: en or pt.")] = "en",
+    png: Annotated[
+        bool, typer.Option(help="Draw each student's heatmap PNG (about 0.3 s per student).")
+    ] = True,
 ) -> None:
     """Grade a class: every submission in SUBMISSIONS, in parallel, into --out.
 
@@ -78,7 +81,7 @@ def grade_class(
     out = out.resolve()
     if out.is_relative_to(submissions.resolve()):
         raise UsageError(f"--out {out} is inside {submissions}: it would be graded as a student")
-    config = batch.BatchConfig(lab, reference, out, lang, time_limit)
+    config = batch.BatchConfig(lab, reference, out, lang, time_limit, png)
     plan = batch.plan(config, entries, resume=resume, seed=seed, new_seeds=new_seeds)
     console = Console()
     if plan.kept:

@@ -10,7 +10,7 @@ Layout of RESULTS_DIR (every file is written atomically: a temporary file, then 
 
 report.json is written last, so its presence means "this student is done" (see --resume).
 Batch fields: student, status (graded | invalid | grader-error), error, fingerprint (sha256 of
-the submission, to notice a resubmission), seconds, student_cpu_seconds.
+the submission, to notice a resubmission), seconds (in the worker).
 """
 
 from __future__ import annotations
