@@ -18,7 +18,7 @@ from attn_grade import runner
 from attn_grade.grading import grade
 from attn_grade.report.json_report import render_json
 from attn_grade.runner import GraderError, Limits
-from attn_grade.sandbox.launch import UID_BASE, UID_SPAN, Zygote
+from attn_grade.sandbox.launch import UID_BASE, UID_COUNT, Zygote
 from attn_grade.sandbox.launch import new_identity as runner_identity
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -117,7 +117,7 @@ def test_hostile_submission(name, tmp_path, monkeypatch):
         pids = [int(p) for p in re.findall(r"DAEMON (\d+)", result.student_output)]
         assert len(pids) == 2 and not any(alive(p) for p in pids)
     if ROOT:
-        assert uids and all(UID_BASE <= u < UID_BASE + UID_SPAN for u in uids)
+        assert uids and all(UID_BASE <= u < UID_BASE + UID_COUNT for u in uids)
         assert [describe(p) for p in sandbox_processes(uids)] == []
 
 

@@ -3,8 +3,10 @@ and a script's output folder is handed back to the grader."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -45,3 +47,34 @@ def test_a_script_writes_into_the_writable_folder(tmp_path):
     assert (out / "x.bin").read_bytes() == b"ok"
     assert not (submission / "x.bin").exists()  # the student's process worked on a copy
     shutil.rmtree(out)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids are used only when grading as root")
+def test_forked_workers_never_share_a_sandbox_uid():
+    """Batch workers are forked with the same module state; each run's uid must be its own."""
+    from attn_grade.sandbox.launch import new_identity, release_identity
+
+    held = new_identity()
+    pipes = []
+    try:
+        for _ in range(3):  # three forked workers holding a uid at the same time
+            read, write = os.pipe()
+            if os.fork() == 0:
+                os.close(read)
+                identity = new_identity()
+                os.write(write, str(identity.uid).encode())
+                os.close(write)
+                time.sleep(1.0)
+                release_identity(identity)
+                os._exit(0)
+            os.close(write)
+            pipes.append(read)
+        uids = {held.uid}
+        for read in pipes:
+            uids.add(int(os.read(read, 32)))
+            os.close(read)
+    finally:
+        for _ in pipes:
+            os.wait()
+        release_identity(held)
+    assert len(uids) == 4

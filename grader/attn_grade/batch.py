@@ -36,10 +36,11 @@ from attn_grade.labspec import LabSpec, load_lab
 
 SUBMISSION_SUFFIXES = (".zip", ".py", ".ipynb")
 SKIPPED_NAMES = {"__MACOSX", "__pycache__", ".ipynb_checkpoints"}
-# Imported once by the forkserver that forks the workers. Not attn_grade.grading: the
-# runner's sandbox draws its uids from module state, which must differ per worker.
+# Imported once by the forkserver that forks the workers (sandbox uids are reserved
+# machine-wide with lock files, so workers may share the runner's module state).
 WORKER_PRELOAD = [
     "attn_grade.batch",
+    "attn_grade.grading",
     "attn_grade.report.terminal",
     "attn_grade.report.heatmap_png",
     "matplotlib.figure",

@@ -36,6 +36,7 @@ from attn_grade.sandbox.launch import (
     new_identity,
     private_solutions,
     python_folders,
+    release_identity,
     remove_files_of,
     start_child,
 )
@@ -233,6 +234,7 @@ class _Session:
                 for path in _tree(folder):
                     os.chown(path, os.getuid(), os.getgid(), follow_symlinks=False)
             remove_files_of(self.identity)
+            release_identity(self.identity)
 
     def _encode(self, value: Any) -> Any:
         if isinstance(value, np.ndarray):

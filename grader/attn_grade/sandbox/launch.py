@@ -13,9 +13,8 @@ started. Run as a normal user, the child keeps the user's uid (see SECURITY.md).
 from __future__ import annotations
 
 import atexit
-import itertools
+import fcntl
 import os
-import random
 import select
 import signal
 import socket
@@ -31,30 +30,52 @@ HERE = Path(__file__).parent
 BOOTSTRAP = HERE / "bootstrap.py"
 ZYGOTE = HERE / "zygote.py"
 UID_BASE = int(os.environ.get("ATTN_GRADE_SANDBOX_UID_BASE", "1500000000"))
-UID_SPAN = 1 << 20
+UID_COUNT = 4096  # sandbox uids are UID_BASE .. UID_BASE + UID_COUNT - 1
 
 
 class SandboxError(Exception):
     """The sandbox itself failed (not the student's code): a grader error."""
 
 
+# One lock file per sandbox uid in use, machine-wide: forked batch workers and other
+# graders on the same machine never hand out the same uid at the same time.
+UID_LOCKS = Path(os.environ.get("ATTN_GRADE_SANDBOX_UID_LOCKS", "/run/attn-grade-uids"))
+
+
 @dataclass(frozen=True)
 class Identity:
     uid: int
     gid: int
-
-
-_next_uid = itertools.count(random.randrange(UID_SPAN))
-_uid_lock = threading.Lock()
+    lock_fd: int = -1  # an flock held on UID_LOCKS/<uid> while the run lasts
 
 
 def new_identity() -> Identity | None:
-    """A uid and gid of its own for one child when the grader is root; None otherwise."""
+    """A uid and gid of its own for one run when the grader is root; None otherwise.
+
+    The uid is reserved with an flock on UID_LOCKS/<uid>, held until release_identity():
+    a module-level counter alone would repeat itself in every forked worker.
+    """
     if os.geteuid() != 0:
         return None
-    with _uid_lock:
-        uid = UID_BASE + next(_next_uid) % UID_SPAN
-    return Identity(uid, uid)
+    UID_LOCKS.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for offset in range(UID_COUNT):  # the lowest free uid: as many lock files as concurrent runs
+        uid = UID_BASE + offset
+        fd = os.open(UID_LOCKS / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        identity = Identity(uid, uid, fd)
+        kill_uid(identity)  # nothing a crashed earlier holder left behind may live on
+        return identity
+    raise SandboxError(f"no free sandbox uid in {UID_LOCKS}")
+
+
+def release_identity(identity: Identity) -> None:
+    """Give the uid back (after kill_uid and remove_files_of)."""
+    if identity.lock_fd >= 0:
+        os.close(identity.lock_fd)
 
 
 def kill_uid(identity: Identity) -> None:
