@@ -1,4 +1,4 @@
-"""Lab 03 (multi-head attention): stubs, reference, spec and handouts hold together."""
+"""Lab 03 (multi-head attention): properties of its own (shared checks: test_labs.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,6 @@ from attn_grade.labspec import load_lab
 from attn_grade.reference import find_solutions, load_reference
 from attn_grade.stubs import solution_bodies
 from conftest import EXERCISES, SOLUTIONS
-from test_lab02 import (
-    check_diagnoses_unambiguous,
-    check_generated_files_current,
-    check_handouts,
-    check_reference_full_marks,
-    check_report_template_earns_nothing,
-    check_stubs_score_zero,
-)
 
 LAB = "lab03"
 
@@ -23,30 +15,6 @@ LAB = "lab03"
 def reference(name: str):
     lab = load_lab(LAB)
     return load_reference(lab, find_solutions(lab)).function(name)
-
-
-def test_stubs_score_zero_with_clear_messages():
-    check_stubs_score_zero(LAB)
-
-
-def test_reference_gets_full_marks_with_deliverables(tmp_path):
-    check_reference_full_marks(LAB, tmp_path)
-
-
-def test_stubs_and_public_tests_are_current():
-    check_generated_files_current(LAB)
-
-
-def test_each_mistake_is_seen_and_named_unambiguously():
-    check_diagnoses_unambiguous(LAB)
-
-
-def test_handouts_state_the_contract_and_tie_the_checklist():
-    check_handouts(LAB)
-
-
-def test_report_template_earns_nothing(tmp_path):
-    check_report_template_earns_nothing(LAB, tmp_path)
 
 
 def test_issue_diagnosis_ids_exist():
