@@ -78,3 +78,17 @@ def test_forked_workers_never_share_a_sandbox_uid():
             os.wait()
         release_identity(held)
     assert len(uids) == 4
+
+
+def test_a_child_that_ends_at_once_is_read_right():
+    """The zygote's b"P<pid>" and b"X<status>" lines can arrive in one read (seen once in
+    200 batch gradings as a grader error)."""
+    import socket
+
+    from attn_grade.sandbox.launch import ForkedChild
+
+    zygote_side, grader_side = socket.socketpair()
+    zygote_side.sendall(b"P6870\nX0\n")
+    zygote_side.close()
+    child = ForkedChild(grader_side, timeout=1.0)
+    assert (child.pid, child.wait()) == (6870, 0)

@@ -220,22 +220,25 @@ class ForkedChild(Child):
     def __init__(self, conn: socket.socket, timeout: float):
         self.conn = conn
         self.status: int | None = None
+        self._received = b""  # what the zygote sent beyond the line read so far
         self.pid = int(self._line(timeout, b"P"))
 
     def _line(self, timeout: float, kind: bytes) -> bytes:
-        data = b""
+        """The next line, `kind` + digits. A child that ends at once has its b"P...\n"
+        and b"X...\n" arrive in one read: the second line stays for the next call."""
         deadline = time.monotonic() + timeout
-        while not data.endswith(b"\n"):
+        while b"\n" not in self._received:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.conn], [], [], left)[0]:
                 raise SandboxError("the zygote did not answer")
             chunk = self.conn.recv(64)
             if not chunk:
                 raise SandboxError("the zygote closed the connection")
-            data += chunk
-        if not data.startswith(kind) or not data[1:-1].isdigit():
-            raise SandboxError(f"the zygote sent {data[:40]!r}")
-        return data[1:-1]
+            self._received += chunk
+        line, self._received = self._received.split(b"\n", 1)
+        if not line.startswith(kind) or not line[1:].isdigit():
+            raise SandboxError(f"the zygote sent {line[:40]!r}")
+        return line[1:]
 
     def fileno(self) -> int:
         return self.conn.fileno()
