@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from attn_grade import __version__
-from attn_grade.errors import AttnGradeError, UsageError
+from attn_grade.errors import AttnGradeError
+from attn_grade.language import checked_language
 
 app = typer.Typer(
     name="attn-grade",
@@ -57,14 +58,6 @@ def _root(
     """Exercise kit and autograder for transformer attention in NumPy."""
 
 
-def _default_lang() -> str:
-    for variable in ("ATTN_GRADE_LANG", "LC_ALL", "LANG"):
-        value = os.environ.get(variable, "")
-        if value:
-            return "pt" if value.lower().startswith("pt") else "en"
-    return "en"
-
-
 def _preload_matplotlib() -> None:
     """Import matplotlib while the student's process runs (it costs most of a check's start-up)."""
     try:
@@ -106,9 +99,7 @@ def check(
 
     Exit code 0 when every code test passed, 1 otherwise, 2 for a usage error.
     """
-    lang = lang or _default_lang()
-    if lang not in ("en", "pt"):
-        raise UsageError(f"--lang must be en or pt, not {lang!r}")
+    lang = checked_language(lang)
     # One submission: fresh processes start sooner than a warm zygote, whose start-up
     # (numpy, matplotlib, a warm-up figure) pays off only over many (attn-grade grade).
     os.environ.setdefault("ATTN_GRADE_SANDBOX", "spawn")

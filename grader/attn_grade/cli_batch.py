@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from attn_grade.errors import ReferenceMissingError, UsageError
+from attn_grade.language import checked_language
 
 INTERRUPTED = 130
 
@@ -67,8 +68,7 @@ def grade_class(
     from attn_grade.report.batch_summary import print_summary
 
     spec = load_lab(lab)
-    if lang not in ("en", "pt"):
-        raise UsageError(f"--lang must be en or pt, not {lang!r}")
+    checked_language(lang)
     if jobs < 0 or (time_limit is not None and time_limit <= 0):
         raise UsageError("--jobs and --time-limit must be positive")
     reference = find_solutions(spec, solutions)

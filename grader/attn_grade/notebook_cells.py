@@ -115,9 +115,9 @@ def _raises_not_implemented(statement: ast.stmt) -> bool:
 
 
 def _lang(lang: str | None) -> str:
-    from attn_grade.cli import _default_lang
+    from attn_grade.language import checked_language
 
-    return lang or _default_lang()
+    return checked_language(lang)
 
 
 def _print(result: LabResult) -> None:
