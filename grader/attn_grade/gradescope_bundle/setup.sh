@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 if ! python3 -m pip --version >/dev/null 2>&1; then
+    apt-get update
     apt-get install -y --no-install-recommends python3 python3-pip
 fi
 
