@@ -64,6 +64,30 @@ def test_a_notebook_with_stray_cells_gets_full_public_marks(tmp_path):
     assert not marker.exists()  # no cell of the notebook ran
 
 
+def test_a_stray_cell_assigning_a_parameter_name_is_left_out(tmp_path):
+    """`x = load_data()` in a demo cell binds `x`, which is only softmax's parameter:
+    it must not be pulled in (it once zeroed a correct notebook with a NameError)."""
+    path = _notebook(
+        tmp_path / "lab01.ipynb",
+        new_code_cell("import numpy as np\nSCALE = 1.0"),
+        new_code_cell(SOFTMAX),
+        new_code_cell(ATTENTION),
+        new_code_cell("x = load_data()\nq = np.load('my_scores.npy')\nscores = weights = 1 / 0"),
+    )
+    code, report, output = _check(path)
+    assert code == 0, output
+    assert report["public_passed"] == report["public_total"] > 0
+
+
+def test_a_global_a_function_reads_is_kept():
+    cells = [
+        CodeCell("import numpy as np\nSHIFT = 0.0\nunused = 1 / 0", "cell 1"),
+        CodeCell(SOFTMAX.replace("x - np.max(", "x - SHIFT - np.max("), "cell 2"),
+    ]
+    code = assemble(cells, load_lab("lab01"), "test.ipynb").code
+    assert "SHIFT = 0.0" in code and "unused" not in code
+
+
 def test_the_cell_with_the_function_grade_id_wins_over_a_later_definition(tmp_path):
     cells = [_tagged(SOFTMAX, "softmax"), new_code_cell(ATTENTION), new_code_cell(WRONG_SOFTMAX)]
     code, report, _ = _check(_notebook(tmp_path / "tagged.ipynb", *cells))

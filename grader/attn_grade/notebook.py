@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import json
+import symtable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,7 +156,7 @@ def _statement(
 ) -> _Statement | None:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         text = statement_text(node, lines)
-        return _Statement(position, cell, text, frozenset([node.name]), _uses(node), True)
+        return _Statement(position, cell, text, frozenset([node.name]), _module_names(node), True)
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         kept = _kept_import(node, set(lab.modules))
         if kept is None:
@@ -195,6 +196,21 @@ def _kept_import(
     skip = lab_modules | set(NEVER_IMPORTED)
     names = [a for a in node.names if a.name.split(".")[0] not in skip]
     return ast.Import(names) if names else None
+
+
+def _module_names(node: ast.stmt) -> frozenset[str]:
+    """Names a def or class reads from module scope: the globals of its body and of any
+    nested scope, plus what its decorators, defaults and bases read when it is defined.
+    Its parameters and locals are not among them: a stray `x = ...` cell must not be
+    pulled in because a function has a parameter `x`."""
+    table = symtable.symtable(ast.unparse(node), "<cell>", "exec")
+    names = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
+    scopes = list(table.get_children())
+    while scopes:
+        scope = scopes.pop()
+        names |= {s.get_name() for s in scope.get_symbols() if s.is_global() and s.is_referenced()}
+        scopes.extend(scope.get_children())
+    return frozenset(names)
 
 
 def _uses(node: ast.AST) -> frozenset[str]:
