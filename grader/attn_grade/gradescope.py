@@ -99,13 +99,26 @@ def build_wheel(into: Path) -> Path:
             shutil.copytree(path, source / name, ignore=ignore)
         else:
             shutil.copy2(path, source / name)
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
-    command += ["--no-index", "--quiet", "-w", str(into / "dist"), str(source)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    wheels = sorted((into / "dist").glob("attn_grade-*.whl"))
-    if done.returncode != 0 or not wheels:
-        raise UsageError(f"could not build the attn-grade wheel:\n{done.stderr[-2000:]}")
-    return wheels[0]
+    base = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(into / "dist")]
+    attempts = [
+        # offline, with the setuptools already installed (it needs bdist_wheel: setuptools
+        # >= 70.1 or the wheel package; a fresh venv's setuptools 65 has neither)
+        base + ["--no-build-isolation", "--no-index", str(source)],
+        # else pip's usual isolated build, which fetches setuptools from the package index
+        base + [str(source)],
+    ]
+    errors = []
+    for command in attempts:
+        done = subprocess.run(command, capture_output=True, text=True)
+        wheels = sorted((into / "dist").glob("attn_grade-*.whl"))
+        if done.returncode == 0 and wheels:
+            return wheels[0]
+        errors.append(done.stderr[-1000:])
+    raise UsageError(
+        "could not build the attn-grade wheel, offline nor with an isolated build "
+        "(`pip install wheel` or a newer setuptools helps offline; or pass --wheel FILE):\n"
+        + "\n".join(errors)
+    )
 
 
 # -- locking the reference away ------------------------------------------------------------
