@@ -136,3 +136,26 @@ def test_the_kit_installs_in_a_fresh_venv_and_checks_lab01(kit, tmp_path):
         == report["public_total"]
         == len(load_lab("lab01").tests_with("public"))
     )
+
+
+def test_handouts_edited_since_the_last_commit_are_named(tmp_path):
+    """An instructor who tried the lab in exercises/ must not ship their REPORT.md answers."""
+    import subprocess
+
+    from attn_grade.labspec import load_lab
+    from attn_grade.release import edited_handouts
+
+    lab = load_lab("lab01")
+    folder = tmp_path / "exercises" / "lab01"
+    folder.mkdir(parents=True)
+    for name in ("REPORT.md", "CHECKLIST.md", "softmax.py"):
+        (folder / name).write_text("template\n")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-qm", "handouts"], check=True)
+    assert edited_handouts([lab], root=tmp_path) == []
+    (folder / "REPORT.md").write_text("my answer\n")
+    (folder / "softmax.py").write_text("def softmax(x, axis=-1): ...\n")  # stubs are regenerated
+    (folder / "attention_heatmap.png").write_bytes(b"png")  # produced by visualize.py
+    assert edited_handouts([lab], root=tmp_path) == ["exercises/lab01/REPORT.md"]

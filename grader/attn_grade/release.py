@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -49,6 +50,13 @@ def build_release(out: Path, labs: list[LabSpec], solutions: dict[str, Path]) ->
                 f"{lab.id} has no frozen public tests: run `attn-grade freeze {lab.id}`, "
                 "or leave the lab out with --lab"
             )
+    edited = edited_handouts(labs)
+    if edited:
+        raise ReleaseError(
+            "these handouts differ from the last commit and would ship as they are: "
+            + ", ".join(edited)
+            + ". Commit them, or restore them with `git checkout -- FILE`."
+        )
     out.mkdir(parents=True, exist_ok=True)
     _copy_package(out / "grader" / "attn_grade", {lab.id for lab in labs})
     for lab in labs:
@@ -166,6 +174,33 @@ def _copy_package(target: Path, lab_ids: set[str]) -> None:
         return ignored
 
     shutil.copytree(PACKAGE_DIR, target, ignore=ignore)
+
+
+def edited_handouts(labs: list[LabSpec], root: Path = KIT_ROOT) -> list[str]:
+    """Handout files of exercises/ that git sees changed, e.g. a REPORT.md or CHECKLIST.md
+    an instructor filled in while trying the lab. Stubs (.py) are regenerated anyway.
+    Empty when the kit is not a git checkout."""
+    folders = [f"exercises/{lab.id}" for lab in labs]
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", *folders],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if done.returncode != 0:
+        return []
+    produced = {str(d.options.get("produces", "")) for lab in labs for d in lab.deliverables}
+    edited = []
+    for line in done.stdout.splitlines():
+        path = line[3:].strip().strip('"')
+        name = Path(path).name
+        if path.endswith(".py") or name in produced or _ignored([name]):
+            continue
+        edited.append(path)
+    return edited
 
 
 def _write_exercises(lab: LabSpec, solutions: Path, target: Path) -> None:
