@@ -229,13 +229,17 @@ def _write_feedback(out: Path, student: str, result: Any, png: bool = True) -> d
 
     folder = gb.student_dir(out, student)
     folder.mkdir(parents=True, exist_ok=True)
+    from attn_grade.report.heatmap_png import PNG_NAME
+
     if png and result.example is not None:
-        from attn_grade.report.heatmap_png import PNG_NAME, draw_heatmaps
+        from attn_grade.report.heatmap_png import draw_heatmaps
 
         partial = folder / f".{PNG_NAME}.part.png"
         draw_heatmaps(result.example, partial, f"{result.lab}: attention weights of {student}")
         os.replace(partial, folder / PNG_NAME)
         result.heatmap_png = PNG_NAME
+    else:
+        (folder / PNG_NAME).unlink(missing_ok=True)  # an earlier grading's heatmap is stale
     buffer = io.StringIO()
     console = Console(
         file=buffer, width=100, color_system=None, force_terminal=False, highlight=False

@@ -37,7 +37,9 @@ def open_submission(path: Path, lab: LabSpec) -> Iterator[Path]:
         yield path.resolve()
         return
     if not path.is_file():
-        raise UsageError(f"No folder or file {path}: point --path at your lab folder.")
+        raise UsageError(
+            f"No folder or file {path}: point --path at your lab folder (from inside it: --path .)."
+        )
     suffix = path.suffix.lower()
     if suffix not in (".zip", ".py", ".ipynb"):
         raise UsageError(f"{path.name}: expected a folder, a .zip, a .py or an .ipynb file")

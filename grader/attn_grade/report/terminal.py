@@ -95,10 +95,10 @@ def _summary(result: LabResult) -> Text:
 
 def _deliverables_table(result: LabResult) -> Table:
     table = Table(title="Deliverables", title_justify="left", expand=True)
-    table.add_column("deliverable")
+    table.add_column("deliverable", ratio=1, overflow="fold")
     table.add_column("points", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
-    table.add_column("feedback", ratio=1)
+    table.add_column("feedback", ratio=2, overflow="fold")
     for d in result.deliverables:
         table.add_row(
             d.title,
