@@ -92,3 +92,23 @@ def test_a_child_that_ends_at_once_is_read_right():
     zygote_side.close()
     child = ForkedChild(grader_side, timeout=1.0)
     assert (child.pid, child.wait()) == (6870, 0)
+
+
+def test_temp_folders_of_a_killed_grader_are_swept(tmp_path):
+    """A grader killed mid-run leaves copies of student code; the next one removes them."""
+    import subprocess
+    import sys
+
+    from attn_grade.tempdirs import sweep_orphans
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    orphan = tmp_path / f"attn-grade-run-{dead}-abc"
+    (orphan / "submission").mkdir(parents=True)
+    (orphan / "submission" / "softmax.py").write_text("# a student's code\n")
+    alive = tmp_path / f"attn-grade-run-{os.getpid()}-def"
+    alive.mkdir()
+    other = tmp_path / "someone-else-123-"
+    other.mkdir()
+    assert sweep_orphans(tmp_path) == [orphan]
+    assert not orphan.exists() and alive.exists() and other.exists()

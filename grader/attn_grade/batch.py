@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import signal
-import tempfile
 import time
 import traceback
 from collections import deque
@@ -33,6 +32,7 @@ from typing import Any
 from attn_grade import gradebook as gb
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.labspec import LabSpec, load_lab
+from attn_grade.tempdirs import private_tempdir
 
 SUBMISSION_SUFFIXES = (".zip", ".py", ".ipynb")
 SKIPPED_NAMES = {"__MACOSX", "__pycache__", ".ipynb_checkpoints"}
@@ -215,7 +215,7 @@ def _working_copy(path: Path) -> Iterator[Path]:
     if not path.is_dir():
         yield path
         return
-    with tempfile.TemporaryDirectory(prefix="attn-grade-batch-") as tmp:
+    with private_tempdir("batch") as tmp:
         copy = Path(tmp) / path.name
         shutil.copytree(path, copy, symlinks=True)
         yield copy

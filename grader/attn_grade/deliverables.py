@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import numpy as np
 from attn_grade.labspec import DeliverableSpec
 from attn_grade.result import ChecklistItem, DeliverableResult, ExampleWeights, TestResult
 from attn_grade.runner import Call, CallOutcome, Limits, run_calls
+from attn_grade.tempdirs import private_tempdir
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SCORE_LINE = re.compile(
@@ -57,7 +57,7 @@ def run_script(spec: DeliverableSpec, submission: Path, limits: Limits) -> Scrip
     if not (submission / script).is_file():
         return ScriptRun(spec, CallOutcome("missing", message=f"{script} not found"), started, "")
     names = _produces(spec)
-    with tempfile.TemporaryDirectory(prefix="attn-grade-out-") as out:
+    with private_tempdir("out") as out:
         targets = [str(Path(out) / Path(name).name) for name in names]
         call = Call(spec.id, Path(script).stem, None, targets, {}, 0)
         record = run_calls(submission, [call], limits, writable=Path(out))

@@ -23,7 +23,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from attn_grade import __version__
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.labspec import LabSpec, load_lab
 from attn_grade.result import PASSED, LabResult
+from attn_grade.tempdirs import private_tempdir
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 BUNDLE_CONFIG = "attn_grade_bundle.json"
@@ -56,7 +56,7 @@ def build_bundle(
     wheel: Path | None = None,
 ) -> Path:
     """Write the autograder zip for `lab`, with the reference solutions in `solutions`."""
-    with tempfile.TemporaryDirectory(prefix="attn-grade-bundle-") as tmp:
+    with private_tempdir("bundle") as tmp:
         wheel = wheel or build_wheel(Path(tmp))
         config = {"lab": lab.id, "hidden_visibility": hidden_visibility, "kit": __version__}
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +194,7 @@ def find_submission(folder: Path, lab: LabSpec) -> Path:
 @contextmanager
 def student_copy(submission: Path) -> Iterator[Path]:
     """A copy the unprivileged student user may read and write (the lab's scripts write PNGs)."""
-    with tempfile.TemporaryDirectory(prefix="attn-grade-gradescope-") as tmp:
+    with private_tempdir("gradescope") as tmp:
         copy = Path(tmp) / "submission"
         if submission.is_dir():
             shutil.copytree(submission, copy, symlinks=True)

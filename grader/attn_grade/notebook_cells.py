@@ -16,12 +16,12 @@ instructor's kit installed editable (`pip install -e .`), or $ATTN_GRADE_SOLUTIO
 from __future__ import annotations
 
 import ast
-import tempfile
 from pathlib import Path
 
 from attn_grade.labspec import LabSpec, load_lab
 from attn_grade.notebook import CodeCell, Extracted, assemble
 from attn_grade.result import PASSED, LabResult
+from attn_grade.tempdirs import private_tempdir
 
 
 def check_test(lab_id: str, test: str, lang: str | None = None) -> None:
@@ -33,7 +33,7 @@ def check_test(lab_id: str, test: str, lang: str | None = None) -> None:
     extracted = _student_code(lab)
     if spec is not None and spec.function not in extracted.found:
         raise AssertionError(_not_defined(lab, spec.function, extracted))
-    with tempfile.TemporaryDirectory(prefix="attn-grade-cell-") as tmp:
+    with private_tempdir("cell") as tmp:
         path = Path(tmp) / "submission.py"
         path.write_text(extracted.code, encoding="utf-8")
         result = grade(lab_id, path, only=[test], deliverables=False, lang=_lang(lang))
@@ -65,7 +65,7 @@ def show_report(lab_id: str, lang: str | None = None) -> None:
 
     lab = load_lab(lab_id)
     extracted = _student_code(lab)
-    with tempfile.TemporaryDirectory(prefix="attn-grade-cell-") as tmp:
+    with private_tempdir("cell") as tmp:
         path = Path(tmp) / "submission.py"
         path.write_text(extracted.code, encoding="utf-8")
         result = grade(lab_id, path, hidden=False, deliverables=False, lang=_lang(lang))

@@ -20,7 +20,6 @@ import selectors
 import shutil
 import signal
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from attn_grade.sandbox.launch import (
     remove_files_of,
     start_child,
 )
+from attn_grade.tempdirs import private_tempdir, sweep_orphans
 from attn_grade.wire import FrameReader, ProtocolError
 
 MiB = 1024**2
@@ -163,8 +163,9 @@ def run_calls(
     """
     limits = limits or Limits()
     _protect_parent_memory()
+    _sweep_orphans_once()
     try:
-        with tempfile.TemporaryDirectory(prefix="attn-grade-") as tmp:
+        with private_tempdir("run") as tmp:
             session = _Session(Path(tmp), Path(submission_dir).resolve(), calls, limits, writable)
             try:
                 return session.run()
@@ -177,6 +178,17 @@ def run_calls(
             f"grader error while running {Path(submission_dir).name}: "
             f"{type(exc).__name__}: {exc}. This is not a verdict on the submission; grade it again."
         ) from exc
+
+
+_swept = False
+
+
+def _sweep_orphans_once() -> None:
+    """Remove the temp folders (copies of student code) of graders killed mid-run."""
+    global _swept
+    if not _swept:
+        _swept = True
+        sweep_orphans()
 
 
 def _protect_parent_memory() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import stat
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.labspec import LabSpec
+from attn_grade.tempdirs import private_tempdir
 
 MAX_ZIP_BYTES = 50 * 1024 * 1024
 MAX_ZIP_FILES = 2000
@@ -43,7 +43,7 @@ def open_submission(path: Path, lab: LabSpec) -> Iterator[Path]:
     suffix = path.suffix.lower()
     if suffix not in (".zip", ".py", ".ipynb"):
         raise UsageError(f"{path.name}: expected a folder, a .zip, a .py or an .ipynb file")
-    with tempfile.TemporaryDirectory(prefix="attn-grade-submission-") as tmp:
+    with private_tempdir("submission") as tmp:
         folder = Path(tmp)
         if suffix == ".zip":
             folder = _unzip(path, folder)

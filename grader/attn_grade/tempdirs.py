@@ -1,0 +1,48 @@
+"""Temporary folders that hold student code, and the sweep of those a killed grader left.
+
+A grader killed mid-run (SIGKILL, a replaced batch worker) never runs its cleanup, and
+its folders keep copies of student code. Every folder is named after the process that
+made it, `attn-grade-<kind>-<pid>-…`; sweep_orphans() removes those whose process is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+_NAME = re.compile(r"^attn-grade-[a-z]+-(?P<pid>\d+)-")
+
+
+def private_tempdir(kind: str) -> tempfile.TemporaryDirectory:
+    """A TemporaryDirectory named after `kind` and this process (mode 0700)."""
+    return tempfile.TemporaryDirectory(prefix=f"attn-grade-{kind}-{os.getpid()}-")
+
+
+def sweep_orphans(root: Path | None = None) -> list[Path]:
+    """Remove the attn-grade folders in `root` (the temp folder) whose process is dead."""
+    root = Path(root or tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return removed
+    for entry in entries:
+        found = _NAME.match(entry.name)
+        if not found or not entry.is_dir(follow_symlinks=False) or _alive(int(found["pid"])):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive, and not ours to judge
+    return True
