@@ -38,7 +38,7 @@ def test_corpus_case(lab, case, tmp_path):
     assert spec["expect"] in ("full", "wrong"), f"{case}/case.toml: expect must be full or wrong"
     submission = copy_reference(lab, tmp_path / "submission")
     for path in case.iterdir():
-        if path.name != "case.toml":
+        if path.is_file() and path.name != "case.toml" and not path.name.startswith("."):
             shutil.copy(path, submission / path.name)
     for seed in SEEDS:
         result = grade(lab, submission, seed=seed, deliverables=False)

@@ -46,7 +46,9 @@ def limits_of(table: dict) -> Limits:
 
 
 def sandbox_processes(uids: set[int]) -> list[int]:
-    """Processes still running as one of `uids` (none may outlive grading)."""
+    """Live processes of one of `uids` (none may outlive grading). Zombies have exited
+    already: where PID 1 does not reap (a container), orphans of an earlier run killed
+    with its zygote stay as zombies of their uid."""
     found = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -56,7 +58,7 @@ def sandbox_processes(uids: set[int]) -> list[int]:
         except OSError:
             continue
         uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
-        if uid in uids:
+        if uid in uids and alive(int(name)):
             found.append(int(name))
     return found
 

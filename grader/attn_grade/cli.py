@@ -100,17 +100,22 @@ def check(
     Exit code 0 when every code test passed, 1 otherwise, 2 for a usage error.
     """
     lang = checked_language(lang)
-    # One submission: fresh processes start sooner than a warm zygote, whose start-up
-    # (numpy, matplotlib, a warm-up figure) pays off only over many (attn-grade grade).
-    os.environ.setdefault("ATTN_GRADE_SANDBOX", "spawn")
     preload = threading.Thread(target=_preload_matplotlib, daemon=True)
     if png:
         preload.start()
     from attn_grade.grading import grade
     from attn_grade.history import save_report
+    from attn_grade.labspec import load_lab
+    from attn_grade.runner import Limits
 
+    # One submission: fresh processes start sooner than a warm zygote, whose start-up
+    # (numpy, matplotlib, a warm-up figure) pays off only over many (attn-grade grade).
+    mode = os.environ.get("ATTN_GRADE_SANDBOX", "spawn")
+    limits = Limits(time_limit=load_lab(lab).time_limit, mode=mode)
     submitted = path if path is not None else Path("exercises") / lab
-    result = grade(lab, submitted, solutions=solutions, hidden=hidden, seed=seed, lang=lang)
+    result = grade(
+        lab, submitted, solutions=solutions, hidden=hidden, seed=seed, lang=lang, limits=limits
+    )
     folder = submitted if submitted.is_dir() else submitted.parent  # where the PNG goes
     if png and result.example is not None:
         from attn_grade.report.heatmap_png import PNG_NAME, draw_heatmaps

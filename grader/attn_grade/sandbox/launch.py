@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import fcntl
 import os
+import random
 import select
 import signal
 import socket
@@ -58,8 +59,9 @@ def new_identity() -> Identity | None:
     if os.geteuid() != 0:
         return None
     UID_LOCKS.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for offset in range(UID_COUNT):  # the lowest free uid: as many lock files as concurrent runs
-        uid = UID_BASE + offset
+    start = random.randrange(UID_COUNT)  # rarely the uid of a recent run (its zombies, say)
+    for offset in range(UID_COUNT):
+        uid = UID_BASE + (start + offset) % UID_COUNT
         fd = os.open(UID_LOCKS / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
