@@ -12,7 +12,7 @@ from attn_grade.cli import app
 from attn_grade.history import save_report
 from attn_grade.labspec import lab_ids, load_lab
 from attn_grade.progress import DONE, IN_PROGRESS, NOT_STARTED, gather_progress
-from attn_grade.result import DeliverableResult, LabResult
+from attn_grade.result import ChecklistItem, DeliverableResult, LabResult
 from attn_grade.result import TestResult as Outcome  # not a pytest test class
 from typer.testing import CliRunner
 
@@ -58,7 +58,7 @@ def test_progress_reads_the_saved_report_and_the_checklist(tmp_path):
     assert (lab01.score, lab01.max_score) == (5, 10)
     assert (lab01.tests_passed, lab01.tests_total) == (3, 4)
     assert (lab01.deliverables_done, lab01.deliverables_total) == (1, 3)
-    assert (lab01.checklist_ticked, lab01.checklist_total) == (3, 5)
+    assert (lab01.checklist_done, lab01.checklist_total) == (3, 5)
     assert lab01.readings_cited == [
         "3b1b-attention",
         "alammar-illustrated-transformer",
@@ -165,3 +165,12 @@ def test_lab_metadata_is_shown_in_progress(tmp_path, lab):
         spec.minutes,
         list(spec.prerequisites),
     )
+
+
+def test_an_item_the_grader_verified_counts_as_done_without_a_tick(tmp_path):
+    result = _result(passed=3, failed=0, done=0, missing=0)
+    result.checklist = [ChecklistItem("Implement softmax", False, "tests:softmax", "verified")]
+    _make_lab(tmp_path, result)
+    lab01 = gather_progress(tmp_path).labs[0]
+    assert (lab01.checklist_done, lab01.checklist_total) == (4, 5)
+    assert "vaswani2017" not in lab01.readings_ticked

@@ -231,8 +231,7 @@ def read_checklist(
             continue
         tag = CHECK_TAG.search(found["text"])
         readings = READING_TAG.findall(found["text"])
-        text = CHECK_TAG.sub("", found["text"]).strip()
-        text = re.sub(r"<!--.*?-->", "", text).strip()
+        text = item_text(found["text"])
         ticked = found["tick"] != " "
         checked_by = tag["id"] if tag else None
         if checked_by is None:
@@ -241,6 +240,11 @@ def read_checklist(
             status = "verified" if _verified(checked_by, tests, done) else "not-verified"
         items.append(ChecklistItem(text, ticked, checked_by, status, readings))
     return items
+
+
+def item_text(raw: str) -> str:
+    """A checklist item's words, without its tags (HTML comments)."""
+    return re.sub(r"<!--.*?-->", "", raw).strip()
 
 
 def _verified(check: str, tests: list[TestResult], done: dict[str, bool]) -> bool:

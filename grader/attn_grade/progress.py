@@ -43,7 +43,7 @@ class LabProgress:
     deliverables_done: int = 0
     deliverables_total: int = 0
     # from CHECKLIST.md
-    checklist_ticked: int = 0
+    checklist_done: int = 0
     checklist_total: int = 0
     readings_ticked: list[str] = field(default_factory=list)
     readings_cited: list[str] = field(default_factory=list)
@@ -86,8 +86,11 @@ def lab_progress(spec: LabSpec, folder: Path) -> LabProgress:
         status=NOT_STARTED,
         deliverables_total=len(spec.deliverables),
     )
-    _add_checklist(progress, folder / CHECKLIST)
     report = load_report(folder)
+    verified = {
+        c.get("text") for c in (report or {}).get("checklist", []) if c.get("status") == "verified"
+    }
+    _add_checklist(progress, folder / CHECKLIST, verified)
     if report is not None:
         _add_report(progress, report, folder)
     progress.status = _status(progress)
@@ -109,20 +112,22 @@ def _add_report(progress: LabProgress, report: dict[str, Any], folder: Path) -> 
         progress.stale = last_edit(folder) > progress.checked_at
 
 
-def _add_checklist(progress: LabProgress, path: Path) -> None:
-    from attn_grade.deliverables import ITEM  # the one definition of a checklist item
+def _add_checklist(progress: LabProgress, path: Path, verified: set[str]) -> None:
+    """Items done: ticked by the student, or verified by the grader at the last check
+    (the student need not tick those)."""
+    from attn_grade.deliverables import ITEM, item_text  # one definition of a checklist item
 
     if not path.is_file():
         return
-    ticked, cited, read = 0, [], []
+    done_count, cited, read = 0, [], []
     items = [ITEM.match(line) for line in path.read_text("utf-8", errors="replace").splitlines()]
     for item in filter(None, items):
         ids = cited_ids(item["text"])
-        done = item["tick"] != " "
-        ticked += done
+        ticked = item["tick"] != " "
+        done_count += ticked or item_text(item["text"]) in verified
         cited += [i for i in ids if i not in cited]
-        read += [i for i in ids if done and i not in read]
-    progress.checklist_ticked = ticked
+        read += [i for i in ids if ticked and i not in read]
+    progress.checklist_done = done_count
     progress.checklist_total = sum(1 for item in items if item)
     progress.readings_cited, progress.readings_ticked = cited, read
 
@@ -139,7 +144,7 @@ def last_edit(folder: Path) -> float:
 
 def _status(p: LabProgress) -> str:
     if p.checked_at is None:
-        return IN_PROGRESS if p.checklist_ticked else NOT_STARTED
+        return IN_PROGRESS if p.checklist_done else NOT_STARTED
     complete = (
         p.tests_total
         and p.tests_passed == p.tests_total

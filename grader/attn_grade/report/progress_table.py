@@ -33,7 +33,7 @@ def print_progress(progress: Progress, console: Console) -> None:
             _score(lab),
             _fraction(lab.tests_passed, lab.tests_total),
             _fraction(lab.deliverables_done if lab.checked_at else None, lab.deliverables_total),
-            _fraction(lab.checklist_ticked, lab.checklist_total) if lab.checklist_total else "-",
+            _fraction(lab.checklist_done, lab.checklist_total) if lab.checklist_total else "-",
             _readings(lab),
         )
     console.print(table)
