@@ -27,7 +27,10 @@ def reading(
         ),
     ] = None,
     language: Annotated[
-        str | None, typer.Option(help="Only resources in one language: en, or pt (português).")
+        str | None,
+        typer.Option(
+            "--language", "--lang", help="Only resources in one language: en, or pt (português)."
+        ),
     ] = None,
     write_readme: Annotated[
         bool,
