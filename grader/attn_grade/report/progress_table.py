@@ -39,8 +39,8 @@ def print_progress(progress: Progress, console: Console) -> None:
     console.print(table)
     console.print(
         "[dim]Scores are from your last [bold]attn-grade check[/] of each lab (saved in "
-        "LAB/.attn-grade/last-report.json); nothing was re-run. Ticks are read from each "
-        "CHECKLIST.md as it is now.[/]"
+        "LAB/.attn-grade/last-report.json); nothing was re-run. Checklist: your ticks in "
+        "each CHECKLIST.md as it is now, plus the items that check verified.[/]"
     )
     console.print(_next_step(progress))
 
