@@ -179,10 +179,10 @@ def freeze(
     (instructors; the file ships with the student kit)."""
     from attn_grade.frozen import write_public
     from attn_grade.labspec import load_lab
-    from attn_grade.reference import load_reference
+    from attn_grade.reference import load_reference, require_solutions
 
     spec = load_lab(lab)
-    reference = load_reference(spec, _require_solutions(spec, solutions))
+    reference = load_reference(spec, require_solutions(spec, solutions))
     typer.echo(f"wrote {write_public(spec, reference)}")
 
 
@@ -198,10 +198,11 @@ def sync(
 ) -> None:
     """Regenerate exercises/LAB (the stubs) from solutions/LAB, the single source."""
     from attn_grade.labspec import load_lab
+    from attn_grade.reference import require_solutions
     from attn_grade.stubs import exercises_dir, stale_files, write_exercises
 
     spec = load_lab(lab)
-    source = _require_solutions(spec, solutions)
+    source = require_solutions(spec, solutions)
     if check_only:
         stale = stale_files(spec, source, exercises_dir(spec))
         for name in stale:
@@ -209,19 +210,6 @@ def sync(
         raise typer.Exit(1 if stale else 0)
     for written in write_exercises(spec, source, exercises_dir(spec)):
         typer.echo(f"wrote {written}")
-
-
-def _require_solutions(spec, explicit: Path | None) -> Path:
-    from attn_grade.errors import ReferenceMissingError
-    from attn_grade.reference import find_solutions
-
-    folder = find_solutions(spec, explicit)
-    if folder is None:
-        raise ReferenceMissingError(
-            f"The reference solutions of {spec.id} are not here (a student kit has none); "
-            "pass --solutions DIR."
-        )
-    return folder
 
 
 def _console():

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from attn_grade.errors import ReferenceMissingError, UsageError
+from attn_grade.errors import UsageError
 from attn_grade.language import checked_language
 
 INTERRUPTED = 130
@@ -64,19 +64,14 @@ def grade_class(
     from attn_grade import batch
     from attn_grade import gradebook as gb
     from attn_grade.labspec import load_lab
-    from attn_grade.reference import find_solutions
+    from attn_grade.reference import require_solutions
     from attn_grade.report.batch_summary import print_summary
 
     spec = load_lab(lab)
     checked_language(lang)
     if jobs < 0 or (time_limit is not None and time_limit <= 0):
         raise UsageError("--jobs and --time-limit must be positive")
-    reference = find_solutions(spec, solutions)
-    if reference is None:
-        raise ReferenceMissingError(
-            f"The reference solutions of {lab} are not here; batch grading runs the hidden "
-            "tests: pass --solutions DIR."
-        )
+    reference = require_solutions(spec, solutions, "batch grading runs the hidden tests")
     entries = batch.discover(submissions)
     out = out.resolve()
     if out.is_relative_to(submissions.resolve()):
@@ -179,16 +174,11 @@ def gradescope_bundle(
     """Build a Gradescope autograder (setup.sh, run_autograder, the kit, the reference)."""
     from attn_grade import gradescope
     from attn_grade.labspec import load_lab
-    from attn_grade.reference import find_solutions
+    from attn_grade.reference import require_solutions
 
     spec = load_lab(lab)
     if hidden_visibility not in gradescope.VISIBILITIES:
         raise UsageError(f"--hidden-visibility must be one of {', '.join(gradescope.VISIBILITIES)}")
-    reference = find_solutions(spec, solutions)
-    if reference is None:
-        raise ReferenceMissingError(
-            f"The reference solutions of {lab} are not here; the bundle needs them: "
-            "pass --solutions DIR."
-        )
+    reference = require_solutions(spec, solutions, "the bundle needs them")
     written = gradescope.build_bundle(spec, reference, output, hidden_visibility, wheel)
     typer.echo(f"wrote {written} (upload it as the autograder of a Gradescope assignment)")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from attn_grade.errors import ReferenceMissingError
+from attn_grade.reference import require_solutions
 
 
 def nbgrader_course(
@@ -29,7 +29,9 @@ def nbgrader_course(
     from attn_grade.nbgrader_course import write_course
 
     spec = load_lab(lab)
-    for path in write_course(spec, _solutions(spec, solutions), course_dir, course_id, timeout):
+    for path in write_course(
+        spec, require_solutions(spec, solutions), course_dir, course_id, timeout
+    ):
         typer.echo(f"wrote {path}")
 
 
@@ -49,18 +51,6 @@ def release(
     from attn_grade.release import build_release
 
     specs = [load_lab(lab) for lab in (labs or lab_ids())]
-    written = build_release(out_dir, specs, {s.id: _solutions(s, solutions) for s in specs})
+    written = build_release(out_dir, specs, {s.id: require_solutions(s, solutions) for s in specs})
     typer.echo(f"wrote {len(written)} files to {out_dir} ({', '.join(s.id for s in specs)})")
     typer.echo(f"students: python -m pip install {out_dir} && attn-grade check {specs[0].id}")
-
-
-def _solutions(spec, explicit: Path | None) -> Path:
-    from attn_grade.reference import find_solutions
-
-    folder = find_solutions(spec, explicit)
-    if folder is None:
-        raise ReferenceMissingError(
-            f"The reference solutions of {spec.id} are not here (a student kit has none); "
-            "pass --solutions DIR."
-        )
-    return folder

@@ -40,6 +40,20 @@ def find_solutions(lab: LabSpec, explicit: Path | None = None) -> Path | None:
     return None
 
 
+def require_solutions(lab: LabSpec, explicit: Path | None = None, needed_for: str = "") -> Path:
+    """find_solutions, or a ReferenceMissingError saying what needs them and how to pass them."""
+    from attn_grade.errors import ReferenceMissingError
+
+    folder = find_solutions(lab, explicit)
+    if folder is None:
+        why = f"; {needed_for}" if needed_for else ""
+        raise ReferenceMissingError(
+            f"The reference solutions of {lab.id} are not here (a student kit has none){why}: "
+            "pass --solutions DIR."
+        )
+    return folder
+
+
 @dataclass
 class Reference:
     folder: Path
