@@ -140,3 +140,19 @@ class TestReportDeliverables:
         assert short.status == "incomplete" and "words" in short.message
         idea = self.check(tmp_path, "## (b)\n" + "the scores get big " * 3 + "so the variance grows\n", kind="report-answer")
         assert idea.status == "done"
+
+
+def test_a_test_without_expected_outputs_is_never_a_pass():
+    """judge() compares output by output; with no expectation it must fail loudly, not pass."""
+    from attn_grade.cases import test_case
+    from attn_grade.errors import LabSpecError
+    from attn_grade.expected import Expectation
+    from attn_grade.grading import judge
+    from attn_grade.labspec import load_lab
+    from attn_grade.runner import CallOutcome
+
+    lab = load_lab("lab01")
+    case = test_case(lab, lab.tests[0], seed=1)
+    outcome = CallOutcome("ok", outputs=[np.zeros((4, 7))])
+    with pytest.raises(LabSpecError, match="expected outputs"):
+        judge(lab, case, outcome, Expectation([], []))

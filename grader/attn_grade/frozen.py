@@ -48,12 +48,17 @@ def write_public(lab: LabSpec, reference: Reference, path: Path | None = None) -
     return path
 
 
-def load_public(lab: LabSpec) -> tuple[list[Case], dict[str, Expectation]] | None:
-    """The frozen public cases and their expectations, or None if never frozen."""
+def _load(lab: LabSpec, prefixes: tuple[str, ...]) -> dict[str, np.ndarray]:
+    with np.load(lab.public_data_path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files if k.startswith(prefixes)}
+
+
+def load_public_cases(lab: LabSpec) -> list[Case] | None:
+    """The public cases with their frozen inputs, or None if never frozen. Inputs only:
+    the expectations are read after the student's processes are gone."""
     if not lab.public_data_path.is_file():
         return None
-    with np.load(lab.public_data_path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
+    arrays = _load(lab, ("input/",))
     cases = []
     for case in public_cases(lab):
         args = {
@@ -61,6 +66,12 @@ def load_public(lab: LabSpec) -> tuple[list[Case], dict[str, Expectation]] | Non
             for name, value in case.args.items()
         }
         cases.append(Case(case.key, case.function, args, case.test))
+    return cases
+
+
+def load_public_expectations(lab: LabSpec, cases: list[Case]) -> dict[str, Expectation]:
+    """The frozen expected outputs and known-mistake outputs of the public cases."""
+    arrays = _load(lab, ("expected/", "variant/"))
     mistakes = {m.id: m for m in lab.mistakes}
     expectations = {}
     for case in cases:
@@ -78,7 +89,7 @@ def load_public(lab: LabSpec) -> tuple[list[Case], dict[str, Expectation]] | Non
             )
         raises = case.test is not None and case.test.raises
         expectations[case.key] = Expectation(None if raises else outputs, variants)
-    return cases, expectations
+    return expectations
 
 
 def _numbered(arrays: dict[str, np.ndarray], prefix: str) -> list[np.ndarray]:
@@ -106,4 +117,11 @@ def _restore(value: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
     return value
 
 
-__all__ = ["EXAMPLE_KEY", "freeze_arrays", "load_public", "public_cases", "write_public"]
+__all__ = [
+    "EXAMPLE_KEY",
+    "freeze_arrays",
+    "load_public_cases",
+    "load_public_expectations",
+    "public_cases",
+    "write_public",
+]

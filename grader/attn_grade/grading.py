@@ -17,7 +17,7 @@ from attn_grade.compare import compare
 from attn_grade.diagnose import MODIFIES_INPUT, diagnose, modified_inputs
 from attn_grade.errors import LabSpecError, ReferenceMissingError, UsageError
 from attn_grade.expected import Expectation, expect
-from attn_grade.frozen import load_public, public_cases
+from attn_grade.frozen import load_public_cases, load_public_expectations, public_cases
 from attn_grade.labspec import LabSpec, MistakeSpec, load_lab
 from attn_grade.policy import apply_policy, forbidden_imports
 from attn_grade.reference import find_solutions, load_reference
@@ -82,12 +82,12 @@ def _grade_folder(
     if reference_dir is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
         # as root the student runs under a uid of its own: it must not enter the reference
         reference_dir.chmod(reference_dir.stat().st_mode & ~0o007)
-    frozen = load_public(lab)
-    if frozen is None and reference_dir is None:
+    frozen_cases = load_public_cases(lab)
+    if frozen_cases is None and reference_dir is None:
         raise LabSpecError(
             f"{lab.id} has no frozen public tests: run `attn-grade freeze {lab.id}`."
         )
-    cases = frozen[0] if frozen else public_cases(lab)
+    cases = list(frozen_cases) if frozen_cases is not None else public_cases(lab)
     if reference_dir is not None:
         seed = secrets.randbelow(2**31) if seed is None else seed
         cases += [test_case(lab, t, seed) for t in lab.tests_with("hidden")]
@@ -109,7 +109,9 @@ def _grade_folder(
 
     # Every student process is gone: only now does any expected value exist.
     reference = load_reference(lab, reference_dir) if reference_dir else None
-    expectations = dict(frozen[1]) if frozen else {}
+    expectations = {}
+    if frozen_cases is not None:
+        expectations = load_public_expectations(lab, frozen_cases)
     for case in cases:
         if case.key not in expectations:
             assert reference is not None
@@ -164,6 +166,12 @@ def judge(
             return _passed(result)
         result.status, result.message = _describe_failure(outcome, function.signature, test.raises)
         return result
+    if len(expectation.outputs) != len(function.outputs):
+        # never a pass by default: a zip over missing expectations would compare nothing
+        raise LabSpecError(
+            f"{lab.id}: {test.name} has {len(expectation.outputs)} expected outputs, not "
+            f"{len(function.outputs)}: run `attn-grade freeze {lab.id}`"
+        )
     if len(outcome.outputs) != len(function.outputs):
         result.status, result.message = ERROR, "the student process returned too few arrays"
         return result
