@@ -20,8 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from attn_grade.labspec import DeliverableSpec
 from attn_grade.result import ChecklistItem, DeliverableResult, ExampleWeights, TestResult
 from attn_grade.runner import Call, CallOutcome, Limits, run_calls
@@ -252,9 +250,3 @@ def _verified(check: str, tests: list[TestResult], done: dict[str, bool]) -> boo
         own = [t for t in tests if t.function == check.split(":", 1)[1]]
         return bool(own) and all(t.status == "passed" for t in own)
     return done.get(check, False)
-
-
-def example_weights(
-    tokens: list[str], student: np.ndarray | None, reference: np.ndarray | None, message: str = ""
-) -> ExampleWeights:
-    return ExampleWeights(list(tokens), student, reference, message)

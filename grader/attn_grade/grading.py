@@ -247,4 +247,4 @@ def _example(
             message = f"your weights on the example have shape {got.shape}"
     else:
         message = outcome.message or outcome.status
-    return dl.example_weights(list(lab.example.tokens), student, reference_weights, message)
+    return ExampleWeights(list(lab.example.tokens), student, reference_weights, message)
