@@ -66,12 +66,15 @@ class Call:
     n_outputs: int
     return_positional: tuple[int, ...] = ()  # inputs sent back after the call (was it modified?)
     return_keyword: tuple[str, ...] = ()
+    # a probe: an extra call on inputs derived from call `probe_of` (probes.py); it runs after
+    # the test calls, and not at all once its function hung or the time budget is spent
+    probe_of: str | None = None
 
 
 @dataclass
 class CallOutcome:
     """What one call produced. status: ok, not-implemented, error, missing, bad-return,
-    bad-value, timeout, crashed or protocol."""
+    bad-value, timeout, crashed, protocol, or skipped (not run: the time budget was spent)."""
 
     status: str
     outputs: list[np.ndarray] = field(default_factory=list)
@@ -101,6 +104,14 @@ def _env_number(name: str, default: float, scale: float = 1) -> Any:
     return type(default)(number * scale)
 
 
+def _env_budget() -> float | None:
+    """ATTN_GRADE_TIME_BUDGET: seconds for all of a submission's calls; 0 or off: no budget."""
+    value = os.environ.get("ATTN_GRADE_TIME_BUDGET", "")
+    if value.strip().lower() in ("0", "off", "none"):
+        return None
+    return _env_number("ATTN_GRADE_TIME_BUDGET", 1.0) if value else None
+
+
 def _env_mode() -> str:
     mode = os.environ.get("ATTN_GRADE_SANDBOX", "zygote")
     if mode not in ("zygote", "spawn"):
@@ -125,10 +136,17 @@ class Limits:
     processes: int = field(default_factory=lambda: _env_number("ATTN_GRADE_PROCESSES", 32))
     open_files: int = field(default_factory=lambda: _env_number("ATTN_GRADE_OPEN_FILES", 256))
     mode: str = field(default_factory=_env_mode)  # zygote (warm fork) or spawn (fresh python)
+    # seconds for all the calls of one run (the lab's time_budget; ATTN_GRADE_TIME_BUDGET wins);
+    # None: no budget. Never less than one time_limit: one call may always use its full limit.
+    time_budget: float | None = None
 
     def __post_init__(self) -> None:
         if os.environ.get("ATTN_GRADE_TIME_LIMIT"):
             object.__setattr__(self, "time_limit", _env_number("ATTN_GRADE_TIME_LIMIT", 10.0))
+        if os.environ.get("ATTN_GRADE_TIME_BUDGET"):
+            object.__setattr__(self, "time_budget", _env_budget())
+        if self.time_budget is not None:
+            object.__setattr__(self, "time_budget", max(self.time_budget, self.time_limit))
 
     def describe(self) -> str:
         return (
@@ -272,9 +290,12 @@ class _Session:
         }
 
     def run(self) -> RunRecord:
+        self.clock = _Clock(self.limits)
         pending = list(range(len(self.calls)))
         while pending:
-            pending = self._run_child(pending)
+            pending = self._schedule(pending)
+            if pending:
+                pending = self._run_child(pending)
         text = self.output.decode("utf-8", errors="replace")
         return RunRecord(self.outcomes, text, self.output_truncated, self.processes)
 
@@ -290,6 +311,7 @@ class _Session:
             "request_dir": str(self.request_dir),
             "submission_dir": str(self.submission_dir),
             "result_fd": result_write,
+            **self.clock.child_config(),
             "identity": [self.identity.uid, self.identity.gid] if self.identity else None,
             "expose": hidden_ancestors(python_folders()) if self.identity else [],
             "nice": 5,
@@ -402,10 +424,15 @@ class _Session:
                             ready = True
                         elif name == "start":
                             current, importing = _index(event, pending), None
-                            deadline = time.monotonic() + self.limits.time_limit
+                            deadline = self.clock.call_deadline()
+                            self.clock.where = ""
+                        elif name == "hung":  # where the call was just before its deadline
+                            if event.get("call") == current:
+                                self.clock.where = str(event.get("where", ""))[:300]
                         elif name == "importing":
                             importing = str(event.get("module", ""))
                         elif name == "imported":
+                            self.clock.imported.add(str(importing))
                             importing = None
                         elif name == "result":
                             index = _index(event, pending)
@@ -464,10 +491,35 @@ class _Session:
         victims = [
             i for i in remaining if i == failed or (importing and self.calls[i].module == module)
         ]
-        message = _failure_message(status, detail, importing and module, self.limits)
+        where, by_budget = "", False
+        if status == "timeout":
+            where, by_budget = self.clock.record_hang(self.calls[failed])
+            detail = f"; it was at {where}" if where else ""
+        message = _failure_message(status, detail, importing and module, self.limits, by_budget)
         for i in victims:
-            self.outcomes[self.calls[i].key] = CallOutcome(status, message=message)
+            self.outcomes[self.calls[i].key] = CallOutcome(status, message=message, where=where)
         return [i for i in remaining if i not in victims]
+
+    def _schedule(self, pending: list[int]) -> list[int]:
+        """The calls to give the next child, in order; the others are recorded as skipped.
+
+        After a hang, calls of functions that have not hung run first (they keep their
+        points), then the rest; probes run last, and never for a function that hung. Once
+        the time budget is spent, nothing more runs."""
+        hung = self.clock.hung_functions
+        keep, skipped = [], []
+        for i in pending:
+            call = self.calls[i]
+            if self.clock.spent() or (call.probe_of is not None and call.function in hung):
+                skipped.append(i)
+            else:
+                keep.append(i)
+        for i in skipped:
+            call = self.calls[i]
+            self.outcomes[call.key] = CallOutcome("skipped", message=self.clock.skip_message())
+        return sorted(
+            keep, key=lambda i: (self.calls[i].probe_of is not None, self.calls[i].function in hung)
+        )
 
     def _max_arrays(self, call_index: int) -> int:
         call = self.calls[call_index]
@@ -508,10 +560,74 @@ def _index(event: dict[str, Any], pending: list[int]) -> int:
     return index
 
 
-def _failure_message(status: str, detail: str, module: str | None, limits: Limits) -> str:
+class _Clock:
+    """The time of one run: each call's deadline, the time budget, and where calls hung.
+
+    The budget counts wall time from the run's start, so the calls that return at once cost
+    almost nothing of it and the hangs cost their limits."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.start = time.monotonic()
+        self.end = None if limits.time_budget is None else self.start + limits.time_budget
+        self.where = ""  # the current call's last reported position (a "hung" event)
+        self.hangs: list[tuple[str, str]] = []  # (function, where) of each timed-out call
+        self.imported: set[str] = set()  # modules imported by an earlier child of this run
+
+    @property
+    def hung_functions(self) -> set[str | None]:
+        return {function for function, _ in self.hangs}
+
+    def left(self) -> float | None:
+        return None if self.end is None else self.end - time.monotonic()
+
+    def spent(self) -> bool:
+        left = self.left()
+        return left is not None and left <= 0
+
+    def call_deadline(self) -> float:
+        deadline = time.monotonic() + self.limits.time_limit
+        return deadline if self.end is None else min(deadline, self.end)
+
+    def child_config(self) -> dict[str, Any]:
+        """What the child needs to report where a call is stuck just before its deadline,
+        and which imports' module-level output was already shown by an earlier child."""
+        return {
+            "time_limit": self.limits.time_limit,
+            "budget_left": self.left(),
+            "quiet_imports": sorted(self.imported),
+        }
+
+    def record_hang(self, call: Call) -> tuple[str, bool]:
+        """Record that `call` timed out: (where it was, whether the budget ended it)."""
+        self.hangs.append((call.function or call.module, self.where))
+        return self.where, self.spent()
+
+    def skip_message(self) -> str:
+        if self.spent():
+            first = ""
+            if self.hangs:
+                function, where = self.hangs[0]
+                first = f" after {function} hung" + (f" at {where}" if where else "")
+            return f"not run: the time budget ({self.limits.time_budget:g} s) was spent{first}"
+        return "not run: a probe of a function that hung"
+
+
+def _failure_message(
+    status: str, detail: str, module: str | None, limits: Limits, by_budget: bool = False
+) -> str:
+    """The message of a failed call; for a timeout, `detail` says where the code was."""
     during = f"while importing {module}.py" if module else "during this test"
     if status == "timeout":
-        return f"Time limit: no result after {limits.time_limit:g} s {during} (an infinite loop?)"
+        if by_budget:
+            return (
+                f"Time budget: the submission's {limits.time_budget:g} s ran out {during} "
+                f"(an infinite loop?){detail}"
+            )
+        return (
+            f"Time limit: no result after {limits.time_limit:g} s {during} "
+            f"(an infinite loop?){detail}"
+        )
     if status == "crashed":
         return f"The process ended {during}: {detail}"
     if status == "disk":

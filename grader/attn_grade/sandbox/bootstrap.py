@@ -9,7 +9,7 @@ grader's folder from sys.path and puts the submission's folder there instead.
 Then it serves the calls listed in the config, one by one, and writes each
 result to a private pipe as length-prefixed frames:
 
-    b"J" + u32 length + UTF-8 JSON     an event (ready, start, result)
+    b"J" + u32 length + UTF-8 JSON     an event (ready, start, hung, result)
     b"A" + u32 length + .npy bytes      one array (never a pickle)
 
 Nothing here is trusted by the grader: the student's code can change any of it
@@ -22,7 +22,10 @@ import resource
 import signal
 import struct
 import sys
+import time
 import traceback
+
+HANG_REPORT_MARGIN = 0.3  # seconds before the grader's deadline: say where the call is
 
 
 def _limit_resources(limits):
@@ -97,7 +100,12 @@ class Channel:
         self._out = os.fdopen(fd, "wb", buffering=0)
 
     def _frame(self, kind, payload):
-        self._out.write(kind + struct.pack(">I", len(payload)) + payload)
+        # SIGALRM (the hang report, itself a frame) must not cut a frame in two
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        try:
+            self._out.write(kind + struct.pack(">I", len(payload)) + payload)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
 
     def event(self, **fields):
         self._frame(b"J", json.dumps(fields).encode("utf-8"))
@@ -119,6 +127,73 @@ def _where(exc, submission_dir):
         return ""
     f = frames[-1]
     return f"{os.path.basename(f.filename)}, line {f.lineno}, in {f.name}"
+
+
+def _where_now(frame, submission_dir):
+    """'softmax.py, line 2, in softmax' for the innermost student frame under `frame`."""
+    while frame is not None:
+        path = os.path.abspath(frame.f_code.co_filename)
+        if path.startswith(submission_dir + os.sep):
+            name = os.path.relpath(path, submission_dir)
+            return f"{name}, line {frame.f_lineno}, in {frame.f_code.co_name}"
+        frame = frame.f_back
+    return ""
+
+
+class HangReporter:
+    """Just before a call's deadline, send where the student's code is (a "hung" event).
+
+    The grader kills the process at the deadline; this is feedback only, never a verdict.
+    The timer is this process's own (SIGALRM), so nothing outside the sandbox signals it."""
+
+    def __init__(self, channel, config, submission_dir):
+        self.channel, self.submission_dir = channel, submission_dir
+        self.time_limit = config.get("time_limit")
+        budget = config.get("budget_left")
+        self.budget_end = None if budget is None else time.monotonic() + budget
+        self.index = None
+        if self.time_limit:
+            signal.signal(signal.SIGALRM, self._report)
+
+    def arm(self, index):
+        if not self.time_limit:
+            return
+        self.index = index
+        limit = self.time_limit
+        if self.budget_end is not None:
+            limit = min(limit, self.budget_end - time.monotonic())
+        signal.setitimer(signal.ITIMER_REAL, max(0.01, limit - HANG_REPORT_MARGIN))
+
+    def disarm(self):
+        if self.time_limit:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def _report(self, signum, frame):
+        where = _where_now(frame, self.submission_dir)
+        self.channel.event(event="hung", call=self.index, where=where)
+
+
+def _silenced_import(module):
+    """Import `module` with fds 1 and 2 on /dev/null: an earlier process of this run already
+    showed its module-level output."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        return __import__(module)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - the student may have replaced the stream
+                pass
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved + [null]:
+            os.close(fd)
 
 
 def _describe(exc):
@@ -208,16 +283,22 @@ def serve(config):
     sys.path.insert(0, submission_dir)
 
     modules = {}
+    quiet = set(config.get("quiet_imports", ()))
+    reporter = HangReporter(channel, config, submission_dir)
     channel.event(event="ready")
     for index, call in enumerate(config["calls"]):
         channel.event(event="start", call=index)
+        reporter.arm(index)  # re-armed for each call; a late report of a finished call is ignored
         if call["function"] is None:
             _run_script(channel, index, submission_dir, call)
             continue
         try:
             if call["module"] not in modules:
                 channel.event(event="importing", call=index, module=call["module"])
-                modules[call["module"]] = __import__(call["module"])
+                if call["module"] in quiet:
+                    modules[call["module"]] = _silenced_import(call["module"])
+                else:
+                    modules[call["module"]] = __import__(call["module"])
                 channel.event(event="imported", call=index)
             module = modules[call["module"]]
             function = getattr(module, call["function"], None)
@@ -264,6 +345,7 @@ def serve(config):
         channel.event(event="result", call=index, status="ok", n_arrays=len(blobs))
         for blob in blobs:
             channel.array(blob)
+    reporter.disarm()
     channel.event(event="done")
 
 
