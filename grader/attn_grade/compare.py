@@ -87,15 +87,31 @@ def _compare_float(
     wrong = error > allowed
     if not wrong.any():
         return Comparison(True, max_abs_error=float(error.max(initial=0.0)))
-    relative = error / np.maximum(np.abs(np.where(finite, expected, 1.0)), 1e-12)
     first = tuple(int(i) for i in np.argwhere(wrong)[0])
+    # relative errors only where the expected value is not (about) 0: there they mean nothing
+    meaningful = finite & (np.abs(expected) > atol * scale)
+    relative = np.where(meaningful, error / np.where(meaningful, np.abs(expected), 1.0), 0.0)
     message = (
         f"{name}: {int(wrong.sum())} of {wrong.size} values differ; first at {list(first)}: "
         f"expected {_fmt(expected[first])}, got {_fmt(got[first])}. "
-        f"Max abs error {error.max():.3g}, max rel error {relative.max():.3g}."
+        f"Max abs error {error.max():.3g}"
+        + (f", max rel error {relative.max():.3g}." if (wrong & meaningful).any() else ".")
+        + _zero_note(got, expected, wrong & ~meaningful & finite)
         + _excerpt(got, expected, first)
     )
     return Comparison(False, message, float(error.max()), float(relative.max()))
+
+
+def _zero_note(got: np.ndarray, expected: np.ndarray, wrong_at_zero: np.ndarray) -> str:
+    """Where 0 was expected a relative error says nothing: say what came back instead."""
+    if not wrong_at_zero.any():
+        return ""
+    first = tuple(int(i) for i in np.argwhere(wrong_at_zero)[0])
+    values = np.abs(got[wrong_at_zero])
+    return (
+        f" {int(wrong_at_zero.sum())} of the wrong values should be 0 (e.g. at {list(first)}, "
+        f"got {_fmt(got[first])}; largest {_fmt(values.max())})."
+    )
 
 
 def _excerpt(got: np.ndarray, expected: np.ndarray, first: tuple[int, ...]) -> str:

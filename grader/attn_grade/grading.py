@@ -6,10 +6,13 @@ It never prints. Renderers in report/ turn the LabResult into text, JSON or PNG.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import numpy as np
 
 from attn_grade import deliverables as dl
 from attn_grade.cases import EXAMPLE_KEY, Case, test_case
@@ -20,10 +23,12 @@ from attn_grade.expected import Expectation, expect
 from attn_grade.frozen import load_public_cases, load_public_expectations, public_cases
 from attn_grade.labspec import LabSpec, MistakeSpec, load_lab
 from attn_grade.policy import apply_policy, forbidden_imports
+from attn_grade.probes import ProbeRun, probe_calls
 from attn_grade.reference import find_solutions, load_reference
 from attn_grade.result import (
     ERROR,
     FAILED,
+    NOT_RUN,
     PASSED,
     TIMEOUT,
     ExampleWeights,
@@ -31,6 +36,7 @@ from attn_grade.result import (
     TestResult,
 )
 from attn_grade.runner import CallOutcome, Limits, run_calls
+from attn_grade.shape_errors import explain as explain_shape_error
 from attn_grade.submission import open_submission
 
 
@@ -77,7 +83,7 @@ def _grade_folder(
     only: Sequence[str] | None,
     with_deliverables: bool,
 ) -> LabResult:
-    limits = limits or Limits(time_limit=lab.time_limit)
+    limits = limits or Limits(time_limit=lab.time_limit, time_budget=lab.time_budget)
     reference_dir = find_solutions(lab, solutions) if hidden else None
     if reference_dir is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
         # as root the student runs under a uid of its own: it must not enter the reference
@@ -104,8 +110,12 @@ def _grade_folder(
     scripts = dl.script_deliverables(specs)
     with ThreadPoolExecutor(max_workers=max(1, len(scripts))) as pool:
         script_runs = [pool.submit(dl.run_script, d, submission, limits) for d in scripts]
-        record = run_calls(submission, [c.call() for c in cases], limits)
+        probes = {c.key: probe_calls(lab, c) for c in cases}
+        calls = [c.call() for c in cases]
+        calls += [p.call(key) for key, ps in probes.items() for p in ps]
+        record = run_calls(submission, calls, limits)
         runs = {f.result().spec.id: f.result() for f in script_runs}
+    own_paths(record.outcomes.values(), shown, submission)
 
     # Every student process is gone: only now does any expected value exist.
     reference = load_reference(lab, reference_dir) if reference_dir else None
@@ -117,8 +127,14 @@ def _grade_folder(
             assert reference is not None
             expectations[case.key] = expect(lab, reference, case)
 
+    probe_run = ProbeRun(
+        record.outcomes, (lambda c: _reference_and_variants(lab, reference, c)) if reference else None
+    )
     tests = [
-        judge(lab, case, record.outcomes[case.key], expectations[case.key], lang)
+        judge(
+            lab, case, record.outcomes[case.key], expectations[case.key], lang,
+            probe_run.for_case(probes[case.key]),
+        )
         for case in cases
         if case.test is not None
     ]
@@ -126,7 +142,9 @@ def _grade_folder(
     apply_policy(tests, violations, {f.name: f.module for f in lab.functions.values()})
     example = _example(lab, cases, record.outcomes, expectations)
     delivered = dl.check_deliverables(specs, submission, runs, example)
-    output = record.output + "".join(r.output for r in runs.values())
+    output = _own_path_text(
+        record.output + "".join(r.output for r in runs.values()), shown, submission
+    )
     return LabResult(
         lab=lab.id,
         title=lab.title,
@@ -143,9 +161,15 @@ def _grade_folder(
 
 
 def judge(
-    lab: LabSpec, case: Case, outcome: CallOutcome, expectation: Expectation, lang: str = "en"
+    lab: LabSpec,
+    case: Case,
+    outcome: CallOutcome,
+    expectation: Expectation,
+    lang: str = "en",
+    probes: ProbeRun | None = None,
 ) -> TestResult:
-    """Turn one call's outcome into a test result."""
+    """Turn one call's outcome into a test result. `probes` (the outcomes of this test's
+    probe calls) may name the mistake of a failed test; they never change points."""
     test, function = case.test, case.function
     assert test is not None
     result = TestResult(
@@ -157,7 +181,11 @@ def judge(
         max_points=test.points,
         description=test.description,
         where=outcome.where,
+        inputs=input_shapes(case.args),
     )
+    if outcome.status == "skipped":
+        result.status, result.message = NOT_RUN, outcome.message
+        return result
     if outcome.status == "ok" and expectation.outputs is None:
         result.message = f"expected {function.name} to raise {test.raises}, but it returned"
         return result
@@ -165,6 +193,9 @@ def judge(
         if test.raises and outcome.exception == test.raises:
             return _passed(result)
         result.status, result.message = _describe_failure(outcome, function.signature, test.raises)
+        if outcome.status == "error" and probes is not None:
+            found = probes.diagnose(lab, case, expectation.outputs)
+            return _with_diagnosis(result, found, lang, "probe")
         return result
     if len(expectation.outputs) != len(function.outputs):
         # never a pass by default: a zip over missing expectations would compare nothing
@@ -181,17 +212,20 @@ def judge(
         comparison = compare(name, got, want, kind, test.rtol, test.atol)
         if not comparison.ok:
             result.message = comparison.message
+            found = probes.diagnose(lab, case, expectation.outputs) if probes else None
+            if found is not None:  # the function itself was asked: the surer answer
+                return _with_diagnosis(result, found, lang, "probe")
             mistake = diagnose(
                 outcome.outputs, expectation.variants, function.output_kinds, test.rtol, test.atol
             )
-            return _with_diagnosis(result, mistake, lang)
+            return _with_diagnosis(result, mistake, lang, "match")
     watched = case.watched_inputs()
     if watched:
         before = [case.args[n] for n in watched]
         changed = modified_inputs(before, outcome.returned_inputs, watched)
         if changed:
             result.message = f"the result is right, but {', '.join(changed)} was modified in place"
-            return _with_diagnosis(result, MODIFIES_INPUT, lang)
+            return _with_diagnosis(result, MODIFIES_INPUT, lang, "match")
     return _passed(result)
 
 
@@ -200,11 +234,51 @@ def _passed(result: TestResult) -> TestResult:
     return result
 
 
-def _with_diagnosis(result: TestResult, mistake: MistakeSpec | None, lang: str) -> TestResult:
+def _with_diagnosis(
+    result: TestResult, mistake: MistakeSpec | None, lang: str, how: str
+) -> TestResult:
     if mistake is not None:
         result.diagnosis = mistake.id
         result.hint = mistake.hint_pt if lang == "pt" else mistake.hint
+        result.diagnosed_by = how
     return result
+
+
+def input_shapes(args: dict) -> str:
+    """'q (2, 5, 6), k (2, 7, 6), num_heads=3': what the test passed, by shape."""
+    parts = []
+    for name, value in args.items():
+        if isinstance(value, np.ndarray):
+            parts.append(f"{name} {tuple(value.shape)}")
+        elif isinstance(value, dict):
+            inner = ", ".join(
+                f"{k} {tuple(v.shape)}" for k, v in value.items() if isinstance(v, np.ndarray)
+            )
+            parts.append(f"{name} {{{inner}}}")
+        else:
+            parts.append(f"{name}={value!r}")
+    return ", ".join(parts)
+
+
+def _reference_and_variants(lab: LabSpec, reference, case: Case):
+    expectation = expect(lab, reference, case)
+    return expectation.outputs, expectation.variants
+
+
+_SANDBOX_FOLDER = re.compile(r"/[^\s'\"]*attn-grade-run-[^/\s'\"]+/submission/")
+
+
+def _own_path_text(text: str, shown: str, submission: Path) -> str:
+    """Paths of the sandbox's copy of the submission, written as the student's own."""
+    prefix = f"{shown.rstrip('/')}/" if Path(shown).is_dir() else ""
+    text = _SANDBOX_FOLDER.sub(lambda _: prefix, text)
+    return text.replace(f"{submission}/", prefix) if str(submission) != shown else text
+
+
+def own_paths(outcomes, shown: str, submission: Path) -> None:
+    """Rewrite sandbox paths in the messages of `outcomes` (they quote exceptions)."""
+    for outcome in outcomes:
+        outcome.message = _own_path_text(outcome.message, shown, submission)
 
 
 def _describe_failure(outcome: CallOutcome, signature: str, raises: str | None) -> tuple[str, str]:
@@ -218,6 +292,9 @@ def _describe_failure(outcome: CallOutcome, signature: str, raises: str | None) 
     if outcome.status in ("bad-return", "bad-value"):
         return FAILED, f"{outcome.message} (expected {signature} to return arrays)"
     message = f"{outcome.message}{where}"
+    explained = explain_shape_error(outcome.message)
+    if explained:
+        message += f"\n{explained}"
     if outcome.exception == "TypeError" and "argument" in outcome.message:
         message += f". Check the signature: {signature}"
     if raises:

@@ -60,6 +60,23 @@ class MistakeSpec:
     variants: dict[str, tuple[str, ...]]
 
 
+PROBE_KINDS = ("slices", "flat-batch", "move-axis", "crop")
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """A diagnosis by probing: when a test of `function` fails or raises, the student's
+    function also ran on inputs derived from the test's (probes.py says how, per kind);
+    if it is right on those, the mistake is `id`. A probe never changes points."""
+
+    id: str
+    kind: str  # one of PROBE_KINDS
+    function: str
+    hint: str
+    hint_pt: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class ExampleSpec:
     function: str
@@ -86,6 +103,7 @@ class LabSpec:
     prerequisites: tuple[str, ...]
     modules: tuple[str, ...]
     time_limit: float
+    time_budget: float | None  # seconds for all of a submission's tests; None: no budget
     functions: dict[str, FunctionSpec]
     tests: tuple[TestSpec, ...]
     mistakes: tuple[MistakeSpec, ...]
@@ -93,6 +111,7 @@ class LabSpec:
     deliverables: tuple[DeliverableSpec, ...]
     forbidden_imports: tuple[str, ...]
     spec_dir: Path
+    probes: tuple[ProbeSpec, ...] = ()
 
     @property
     def max_test_points(self) -> float:
@@ -143,6 +162,7 @@ def parse_lab(data: dict[str, Any], spec_dir: Path) -> LabSpec:
     if duplicates:
         raise LabSpecError(f"{where}: duplicate test names {duplicates}")
     mistakes = tuple(_parse_mistake(m, functions, where) for m in data.get("mistakes", []))
+    probes = tuple(_parse_probe(p, functions, where) for p in data.get("probes", []))
     example = None
     if "example" in data:
         ex = data["example"]
@@ -170,6 +190,7 @@ def parse_lab(data: dict[str, Any], spec_dir: Path) -> LabSpec:
         prerequisites=tuple(lab.get("prerequisites", [])),
         modules=tuple(_require(lab, "modules", where)),
         time_limit=float(lab.get("time_limit", 10.0)),
+        time_budget=float(lab["time_budget"]) if lab.get("time_budget") else None,
         functions=functions,
         tests=tests,
         mistakes=mistakes,
@@ -177,6 +198,7 @@ def parse_lab(data: dict[str, Any], spec_dir: Path) -> LabSpec:
         deliverables=deliverables,
         forbidden_imports=tuple(lab.get("forbidden_imports", [])),
         spec_dir=spec_dir,
+        probes=probes,
     )
 
 
@@ -240,4 +262,21 @@ def _parse_mistake(
         hint=_require(table, "hint", where),
         hint_pt=table.get("hint_pt", table["hint"]),
         variants=variants,
+    )
+
+
+def _parse_probe(
+    table: dict[str, Any], functions: dict[str, FunctionSpec], where: Path
+) -> ProbeSpec:
+    kind = _require(table, "kind", where)
+    if kind not in PROBE_KINDS:
+        raise LabSpecError(f"{where}: probe kind {kind!r} is not one of {PROBE_KINDS}")
+    fixed = ("id", "kind", "function", "hint", "hint_pt")
+    return ProbeSpec(
+        id=_require(table, "id", where),
+        kind=kind,
+        function=_known(_require(table, "function", where), functions, where),
+        hint=_require(table, "hint", where),
+        hint_pt=table.get("hint_pt", table["hint"]),
+        options={k: v for k, v in table.items() if k not in fixed},
     )

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 PASSED, FAILED, ERROR, TIMEOUT = "passed", "failed", "error", "timeout"
+NOT_RUN = "not-run"  # the submission's time budget was spent before this test ran
 
 
 @dataclass
@@ -15,14 +16,16 @@ class TestResult:
     name: str
     function: str
     visibility: str  # public | hidden
-    status: str  # passed | failed | error | timeout
+    status: str  # passed | failed | error | timeout | not-run
     points: float
     max_points: float
     message: str = ""
     diagnosis: str | None = None  # a known mistake's id
     hint: str | None = None  # what that mistake means and how to fix it
     description: str = ""
-    where: str = ""  # file and line in the student's code, when known
+    where: str = ""  # file and line in the student's code, when known (where a hang was)
+    inputs: str = ""  # the test's input shapes, e.g. "q (2, 5, 6), k (2, 7, 6)"
+    diagnosed_by: str | None = None  # "match" (a known variant's output) or "probe" (probes.py)
 
 
 @dataclass
