@@ -32,6 +32,7 @@ from typing import Any
 from attn_grade import gradebook as gb
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.labspec import LabSpec, load_lab
+from attn_grade.report.plain import one_line
 from attn_grade.tempdirs import private_tempdir
 
 SUBMISSION_SUFFIXES = (".zip", ".py", ".ipynb")
@@ -52,6 +53,7 @@ WORKER_PRELOAD = [
 class Entry:
     student: str
     path: Path
+    note: str = ""  # why the id is not the entry's name, if it is not
 
 
 @dataclass(frozen=True)
@@ -79,20 +81,41 @@ class Plan:
 
 
 def discover(folder: Path) -> list[Entry]:
-    """One entry per student: every visible item of `folder`, sorted by student id.
+    """One entry per student: every visible item of `folder`, sorted by entry name.
 
-    Files of other kinds are entries too: they get an "invalid" row, not silence.
+    Files of other kinds are entries too: they get an "invalid" row, not silence (and
+    are left out of the class statistics). The student id is the entry's name without
+    its suffix, shown as plain text (a control character becomes an escape such as
+    `\x0a`). Ids are unique: when two entries would share one (alice.py and alice.zip;
+    x.zip and x.zip.py), each keeps its whole name, and a clash left after that gets a
+    number; such an entry's `note` says so. A UsageError if there is no entry at all.
     """
     if not folder.is_dir():
-        raise UsageError(f"{folder} is not a folder of submissions")
+        raise UsageError(f"{one_line(folder)} is not a folder of submissions")
     items = sorted(
         p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in SKIPPED_NAMES
     )
-    stems = [p.stem if p.is_file() else p.name for p in items]
-    entries = []
-    for item, stem in zip(items, stems):
-        student = stem if stems.count(stem) == 1 else item.name  # alice.py and alice.zip
-        entries.append(Entry(student, item))
+    if not items:
+        raise UsageError(
+            f"{one_line(folder)} holds no submissions: expected one folder, .zip, .py or "
+            ".ipynb per student"
+        )
+    names = [one_line(p.name) for p in items]
+    stems = [one_line(p.stem) if p.is_file() else name for p, name in zip(items, names)]
+    entries, taken = [], set()
+    for n, (item, name, stem) in enumerate(zip(items, names, stems)):
+        notes = [] if name == item.name else ["its name holds control characters"]
+        clash = [names[m] for m in range(len(items)) if m != n and stem in (stems[m], names[m])]
+        student = name if clash else stem  # alice.py and alice.zip; x.zip and x.zip.py
+        if clash:
+            notes.append(f"{', '.join(clash)} would have the same id '{stem}'")
+        unique, number = student, 1
+        while unique in taken:  # names that differ only in their control characters
+            number += 1
+            unique = f"{student}~{number}"
+        taken.add(unique)
+        note = f"entry {name}: {'; '.join(notes)}: graded as '{unique}'" if notes else ""
+        entries.append(Entry(unique, item, note))
     return entries
 
 

@@ -34,7 +34,9 @@ def command(name: str | None = None) -> Callable[[Callable], Callable]:
             try:
                 return function(*args, **kwargs)
             except AttnGradeError as exc:
-                typer.echo(f"attn-grade: {exc}", err=True)
+                from attn_grade.report.plain import plain
+
+                typer.echo(f"attn-grade: {plain(exc)}", err=True)  # it may name a student's file
                 raise typer.Exit(exc.exit_code) from None
 
         app.command(name)(run)

@@ -73,6 +73,9 @@ def grade_class(
         raise UsageError("--jobs and --time-limit must be positive")
     reference = require_solutions(spec, solutions, "batch grading runs the hidden tests")
     entries = batch.discover(submissions)
+    for entry in entries:  # ids that are not the entry's name (clashes, control characters)
+        if entry.note:
+            Console(stderr=True).print(entry.note, markup=False, highlight=False)
     out = out.resolve()
     if out.is_relative_to(submissions.resolve()):
         raise UsageError(f"--out {out} is inside {submissions}: it would be graded as a student")
@@ -93,7 +96,8 @@ def grade_class(
         )
         raise typer.Exit(INTERRUPTED) from None
     reports = plan.kept + new
-    summary = gb.summarize(reports, gb.score_changes(plan.previous, new))
+    stale = gb.stale_students(out, {e.student for e in entries})
+    summary = gb.summarize(reports, gb.score_changes(plan.previous, new), stale)
     gb.write_gradebook(out, spec, reports)
     gb.write_summary(out, summary)
     print_summary(summary, console)
@@ -118,7 +122,7 @@ def _run_with_progress(config: Any, tasks: list, jobs: int, reports: list) -> No
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[counts]}"),
+        TextColumn("{task.fields[counts]}", markup=False),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),

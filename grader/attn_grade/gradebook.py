@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from attn_grade.labspec import LabSpec
+from attn_grade.report.plain import csv_cell
 
 GRADED, INVALID, GRADER_ERROR = "graded", "invalid", "grader-error"
 STUDENTS_DIR = "students"
@@ -61,6 +62,10 @@ def student_dir(out: Path, student: str) -> Path:
 
 def write_report(out: Path, report: dict[str, Any]) -> Path:
     text = json.dumps(report, ensure_ascii=False, allow_nan=False, default=str, indent=1)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a path with bytes that are not UTF-8: \udcxx escapes
+        text = json.dumps(report, ensure_ascii=True, allow_nan=False, default=str, indent=1)
     return write_atomic(student_dir(out, report["student"]) / REPORT_NAME, text + "\n")
 
 
@@ -120,10 +125,16 @@ def gradebook_row(lab: LabSpec, report: dict[str, Any]) -> list[str]:
     points.update({d["id"]: d["points"] for d in report.get("deliverables", [])})
     blank = "" if status == GRADER_ERROR else "0"
     cells = [_number(points[name]) if name in points else blank for name in _item_names(lab)]
+    # text cells may hold a student's words (id, error): one line, never a formula
     return (
-        [report["student"], _number(report.get("score")), _number(report["max_score"]), status]
+        [csv_cell(report["student"]), _number(report.get("score"))]
+        + [_number(report["max_score"]), csv_cell(status)]
         + cells
-        + [_number(report.get("seed")), " ".join(diagnoses(report)), note(report)]
+        + [
+            _number(report.get("seed")),
+            csv_cell(" ".join(diagnoses(report))),
+            csv_cell(note(report)),
+        ]
     )
 
 
@@ -167,9 +178,21 @@ def note(report: dict[str, Any]) -> str:
 # -- the class summary ---------------------------------------------------------------
 
 
-def summarize(reports: list[dict[str, Any]], changes: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the class got: statuses, score distribution, common mistakes, failing tests."""
-    graded = [r for r in reports if r.get("score") is not None]
+def summarize(
+    reports: list[dict[str, Any]],
+    changes: list[dict[str, Any]],
+    not_in_submissions: list[str] | tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """What the class got: statuses, score distribution, common mistakes, failing tests.
+
+    The score statistics are over graded submissions only: an `invalid` entry (a stray
+    README.txt, an empty folder, a broken zip) has its row in the gradebook, with its
+    reason, but is not a score of the class. `not_in_submissions`: students with results
+    in the folder but no entry any more (see stale_students), reported, never counted.
+    """
+    graded = [
+        r for r in reports if r.get("status", GRADED) == GRADED and r.get("score") is not None
+    ]
     percents = [100.0 * r["score"] / r["max_score"] for r in graded if r["max_score"]]
     bins = [0] * 10  # 0-9%, 10-19%, ..., 90-100%
     for p in percents:
@@ -195,7 +218,17 @@ def summarize(reports: list[dict[str, Any]], changes: list[dict[str, Any]]) -> d
         "failing_tests": failing.most_common(),
         "test_problems": dict(problems),
         "changes": changes,
+        "not_in_submissions": sorted(not_in_submissions),
     }
+
+
+def stale_students(out: Path, current: set[str]) -> list[str]:
+    """Students with a results folder in `out` but no entry in this run (removed since)."""
+    try:
+        folders = [p.name for p in (out / STUDENTS_DIR).iterdir() if p.is_dir()]
+    except OSError:
+        return []
+    return sorted(set(folders) - current)
 
 
 def score_changes(

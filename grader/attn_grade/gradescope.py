@@ -34,6 +34,7 @@ from typing import Any
 from attn_grade import __version__
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.labspec import LabSpec, load_lab
+from attn_grade.report.plain import plain
 from attn_grade.result import PASSED, LabResult
 from attn_grade.tempdirs import private_tempdir
 
@@ -162,7 +163,7 @@ def run_autograder(root: Path) -> dict[str, Any]:
             )
         results = gradescope_results(result, config["hidden_visibility"])
     except (SubmissionError, UsageError) as exc:
-        results = {"score": 0.0, "output": f"Your submission could not be graded: {exc}"}
+        results = {"score": 0.0, "output": f"Your submission could not be graded: {plain(exc)}"}
         results["tests"] = []
     results["execution_time"] = round(time.monotonic() - started)
     results["stdout_visibility"] = "hidden"
@@ -231,7 +232,7 @@ def gradescope_results(result: LabResult, hidden_visibility: str) -> dict[str, A
                 "score": d.points,
                 "max_score": d.max_points,
                 "status": "passed" if d.status == "done" else "failed",
-                "output": f"{d.status}: {d.message}" if d.message else d.status,
+                "output": f"{d.status}: {plain(d.message)}" if d.message else d.status,
                 "visibility": "visible",
             }
         )
@@ -246,9 +247,9 @@ def gradescope_results(result: LabResult, hidden_visibility: str) -> dict[str, A
 def _test_output(t: Any) -> str:
     if t.status == PASSED:
         return "passed"
-    lines = [f"{t.status}: {t.message}"]
+    lines = [f"{t.status}: {plain(t.message)}"]  # the student's exception text, as plain text
     if t.where:
-        lines.append(f"where: {t.where}")
+        lines.append(f"where: {plain(t.where)}")
     if t.diagnosis:
         lines.append(f"likely mistake ({t.diagnosis}): {t.hint}")
     return "\n".join(lines)

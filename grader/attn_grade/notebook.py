@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from attn_grade.labspec import LabSpec
+from attn_grade.report.plain import one_line
 
 NEVER_IMPORTED = ("attn_grade", "__future__")  # grader modules stay out of the student's module
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024  # outputs (images) included
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,10 @@ def extract_code(notebook: Path, lab: LabSpec) -> str:
     """The source code of the lab's functions found in `notebook`, ready to import."""
     from attn_grade.submission import SubmissionError
 
-    extracted = assemble(read_cells(notebook), lab, notebook.name)
+    name = one_line(notebook.name)
+    extracted = assemble(read_cells(notebook), lab, name)
     if extracted.missing:
-        raise SubmissionError(missing_message(extracted, lab, notebook.name))
+        raise SubmissionError(missing_message(extracted, lab, name))
     return extracted.code
 
 
@@ -78,27 +81,94 @@ def missing_message(extracted: Extracted, lab: LabSpec, where: str) -> str:
 
 
 def read_cells(notebook: Path) -> list[CodeCell]:
-    """The code cells of an .ipynb file (nbformat when installed, else its JSON)."""
+    """The code cells of an .ipynb file, read from its JSON and checked field by field.
+
+    Every field may be malformed (the file is the student's): what a notebook must
+    have is a SubmissionError in the notebook's terms; what is optional and wrong
+    (metadata, a grade_id) is ignored. An old (v3) notebook is converted by nbformat.
+    """
+    from attn_grade.submission import SubmissionError
+
+    name = one_line(notebook.name)
+    content = _notebook_json(notebook, name)
+    if "cells" not in content and "worksheets" in content:
+        content = _converted(content, name)
+    cells = content.get("cells")
+    if not isinstance(cells, list):
+        raise SubmissionError(
+            f"{name} is not a Jupyter notebook: it has no list of cells "
+            f'("cells" is {_kind(cells)}). Save it again from Jupyter or Colab.'
+        )
+    code_cells = []
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise SubmissionError(
+                f"{name}, cell {number}: its source is {_kind(source)}, not text. "
+                "Save the notebook again from Jupyter or Colab."
+            )
+        metadata = cell.get("metadata")
+        nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+        grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+        code_cells.append(
+            CodeCell(source, f"cell {number}", grade_id if isinstance(grade_id, str) else None)
+        )
+    return code_cells
+
+
+def _notebook_json(notebook: Path, name: str) -> dict:
+    from attn_grade.submission import SubmissionError
+
+    with notebook.open("rb") as f:
+        raw = f.read(MAX_NOTEBOOK_BYTES + 1)
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(
+            f"{name} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB: clear its outputs "
+            "(Edit > Clear all outputs) and save it again"
+        )
+    try:
+        content = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(f"{name} is not a Jupyter notebook: it is not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(
+            f"{name} is not a Jupyter notebook: its JSON is broken at line {exc.lineno}, "
+            f"column {exc.colno} ({exc.msg}). Save it again from Jupyter or Colab."
+        ) from exc
+    except RecursionError as exc:
+        raise SubmissionError(f"{name} is not a Jupyter notebook: its JSON nests too deep") from exc
+    if not isinstance(content, dict):
+        raise SubmissionError(
+            f"{name} is not a Jupyter notebook: it holds {_kind(content)} in JSON, "
+            "not a notebook object with cells"
+        )
+    return content
+
+
+def _converted(content: dict, name: str) -> dict:
+    """An nbformat 3 notebook (cells inside worksheets) as nbformat 4."""
     from attn_grade.submission import SubmissionError
 
     try:
-        try:
-            import nbformat
+        import nbformat
 
-            cells = nbformat.read(str(notebook), as_version=4).cells
-        except ImportError:
-            cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    except Exception as exc:  # nbformat raises several kinds for a damaged file
-        raise SubmissionError(f"{notebook.name} is not a readable notebook: {exc}") from exc
-    code_cells = []
-    for number, cell in enumerate(cells, start=1):
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
-        grade_id = (cell.get("metadata") or {}).get("nbgrader", {}).get("grade_id")
-        code_cells.append(CodeCell(source, f"cell {number}", grade_id))
-    return code_cells
+        return dict(nbformat.reads(json.dumps(content), as_version=4))
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds on a damaged file
+        raise SubmissionError(
+            f"{name} is an old (version 3) notebook that cannot be converted: "
+            f"{one_line(exc)[:200]}. Save it again from a recent Jupyter."
+        ) from exc
+
+
+def _kind(value: object) -> str:
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
+    if value is None:
+        return "missing"
+    return kinds.get(type(value), "a number" if isinstance(value, (int, float)) else "data")
 
 
 def assemble(cells: list[CodeCell], lab: LabSpec, where: str) -> Extracted:
@@ -107,14 +177,21 @@ def assemble(cells: list[CodeCell], lab: LabSpec, where: str) -> Extracted:
     for index, cell in enumerate(cells):
         try:
             tree = ast.parse(python_source(cell.source))
+            lines = python_source(cell.source).splitlines()
+            found = [
+                _statement(node, lines, (index, n), cell, lab) for n, node in enumerate(tree.body)
+            ]
         except SyntaxError as exc:
-            skipped.append(f"{cell.label} (line {exc.lineno}: {exc.msg})")
+            line = f"line {exc.lineno}: " if exc.lineno else ""
+            skipped.append(f"{cell.label} ({line}{one_line(exc.msg)})")
             continue
-        lines = python_source(cell.source).splitlines()
-        for number, node in enumerate(tree.body):
-            statement = _statement(node, lines, (index, number), cell, lab)
-            if statement is not None:
-                statements.append(statement)
+        except ValueError:  # e.g. a NUL character in the source
+            skipped.append(f"{cell.label} (it holds characters Python cannot read, e.g. NUL)")
+            continue
+        except (RecursionError, MemoryError):  # ast, unparse or symtable on deep nesting
+            skipped.append(f"{cell.label} (its code is nested too deeply for Python to read)")
+            continue
+        statements += [s for s in found if s is not None]
 
     chosen = {}
     for name in lab.functions:

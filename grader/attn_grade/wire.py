@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import math
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -100,26 +101,42 @@ def decode_npy(payload: bytes) -> np.ndarray:
         raise ProtocolError(f".npy version {major} is not supported")
     header = _read_header_dict(stream, major)
     descr, shape, fortran = header.get("descr"), header.get("shape"), header.get("fortran_order")
-    if not isinstance(descr, str) or np.dtype(descr).str not in ALLOWED_DTYPES:
-        raise ProtocolError(f"dtype {descr!r} is not a plain number or boolean type")
+    if set(header) != {"descr", "shape", "fortran_order"}:
+        raise ProtocolError("a .npy header with other keys than descr, shape, fortran_order")
+    if not isinstance(descr, str) or _dtype_str(descr) not in ALLOWED_DTYPES:
+        raise ProtocolError(f"dtype {descr[:40]!r} is not a plain number or boolean type")
     if (
         not isinstance(shape, tuple)
         or len(shape) > MAX_NDIM
-        or not all(isinstance(n, int) and 0 <= n for n in shape)
+        or not all(type(n) is int and 0 <= n for n in shape)
         or not isinstance(fortran, bool)
     ):
-        raise ProtocolError(f"shape {shape!r} is not a sane array shape")
+        raise ProtocolError(f"shape {str(shape)[:80]} is not a sane array shape")
     dtype = np.dtype(descr)
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)  # exact: np.prod in int64 wraps (2**32, 2**32) around to 0
     if count * dtype.itemsize > MAX_ARRAY_BYTES:
         raise ProtocolError(f"an array of shape {shape} is too large")
     if len(payload) - stream.tell() != count * dtype.itemsize:
         raise ProtocolError("the array's data does not match its header")
     stream.seek(0)
-    array = np.load(stream, allow_pickle=False)
+    try:
+        array = np.load(stream, allow_pickle=False)
+    except (ValueError, TypeError, OSError, EOFError) as exc:  # numpy's own checks of the header
+        raise ProtocolError("unreadable .npy data") from exc
     if type(array) is not np.ndarray or array.dtype.str not in ALLOWED_DTYPES:
         raise ProtocolError("not a plain ndarray")
     return array
+
+
+def _dtype_str(descr: str) -> str | None:
+    """numpy's canonical name of `descr`, or None when numpy cannot read it (any error:
+    the text is the child's)."""
+    if len(descr) > 16:
+        return None  # every allowed dtype's name is 3 characters
+    try:
+        return np.dtype(descr).str
+    except Exception:  # noqa: BLE001 - TypeError, ValueError, SyntaxError, ... all mean "no"
+        return None
 
 
 def _read_header_dict(stream: io.BytesIO, major: int) -> dict[str, Any]:
@@ -133,7 +150,7 @@ def _read_header_dict(stream: io.BytesIO, major: int) -> dict[str, Any]:
     text = stream.read(length)
     try:
         header = ast.literal_eval(text.decode("latin1"))
-    except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure to parse the child's text is its own
         raise ProtocolError("unreadable .npy header") from exc
     if not isinstance(header, dict):
         raise ProtocolError("unreadable .npy header")

@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from attn_grade.report.plain import plain_text
+
 BAR_WIDTH = 30
 STATUS_STYLE = {"graded": "green", "invalid": "yellow", "grader-error": "bold red"}
 
@@ -20,6 +22,14 @@ def print_summary(summary: dict[str, Any], console: Console, top: int = 8) -> No
         console.print(_counted("tests failed most often", summary["failing_tests"][:top]))
     if summary["changes"]:
         console.print(_changes(summary["changes"]))
+    if summary.get("not_in_submissions"):
+        names = ", ".join(summary["not_in_submissions"])
+        console.print(
+            plain_text(
+                f"not counted: results of {len(summary['not_in_submissions'])} students who are "
+                f"no longer in the submissions folder ({names}), left in place"
+            )
+        )
 
 
 def _status_line(summary: dict[str, Any]) -> str:
@@ -31,9 +41,10 @@ def _status_line(summary: dict[str, Any]) -> str:
     if summary["students_with_timeouts"]:
         line += f"; {summary['students_with_timeouts']} hit a time limit"
     if summary["mean_percent"] is not None:
+        of = " (of the graded)" if len(summary["statuses"]) > 1 else ""
         line += (
             f"; mean {summary['mean_percent']:g}%, median {summary['median_percent']:g}%,"
-            f" full marks {summary['full_marks']}"
+            f" full marks {summary['full_marks']}{of}"
         )
     return line
 
@@ -56,7 +67,7 @@ def _counted(title: str, rows: list[tuple[str, int]]) -> Table:
     table.add_column("id")
     table.add_column("students", justify="right")
     for name, count in rows:
-        table.add_row(name, str(count))
+        table.add_row(plain_text(name), str(count))
     return table
 
 
@@ -65,7 +76,9 @@ def _changes(changes: list[dict[str, Any]]) -> Table:
     for column in ("student", "before", "after"):
         table.add_column(column, justify="left" if column == "student" else "right")
     for change in changes:
-        table.add_row(change["student"], _score(change["before"]), _score(change["after"]))
+        table.add_row(
+            plain_text(change["student"]), _score(change["before"]), _score(change["after"])
+        )
     return table
 
 

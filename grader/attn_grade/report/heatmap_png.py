@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from attn_grade.report.plain import one_line, plain
 from attn_grade.result import ExampleWeights
 
 PNG_NAME = "attn_grade_heatmap.png"
@@ -66,13 +67,13 @@ def draw_heatmaps(example: ExampleWeights, path: Path, title: str) -> Path:
         image = ax.imshow(difference[head], cmap="RdBu_r", vmin=-limit, vmax=limit)
         _label(ax, example.tokens, f"yours - reference (largest |difference| {largest:.2g})")
         figure.colorbar(image, ax=ax, shrink=0.8)
-    figure.suptitle(title)
+    figure.suptitle(one_line(title), parse_math=False)  # a student id is text, not mathtext
     figure.savefig(path, dpi=80, pil_kwargs={"compress_level": 1})
     return path
 
 
 def _label(ax, tokens: list[str], title: str) -> None:
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, parse_math=False)
     ax.set_xticks(range(len(tokens)), tokens, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
     ax.set_xlabel("key (attended to)")
@@ -80,5 +81,8 @@ def _label(ax, tokens: list[str], title: str) -> None:
 
 
 def _empty(ax, message: str) -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, fontsize=9)
+    # the message may be the student's exception text
+    ax.text(
+        0.5, 0.5, plain(message), ha="center", va="center", wrap=True, fontsize=9, parse_math=False
+    )
     ax.set_axis_off()

@@ -11,13 +11,14 @@ from rich.table import Table
 from rich.text import Text
 
 from attn_grade.progress import DONE, NOT_STARTED, LabProgress, Progress
+from attn_grade.report.plain import one_line
 
 STATUS_STYLE = {DONE: "green", NOT_STARTED: "dim"}
 
 
 def print_progress(progress: Progress, console: Console) -> None:
     table = Table(
-        title=f"Your progress in {escape(progress.work_folder)}", title_justify="left", expand=True
+        title=f"Your progress in {_shown(progress.work_folder)}", title_justify="left", expand=True
     )
     table.add_column("lab", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -85,14 +86,19 @@ def _next_step(progress: Progress) -> str:
         return "[green]Every lab is done.[/] Going further: [bold]attn-grade reading[/] (the 'To go further' parts)."
     command = f"attn-grade check {lab.lab}"
     if Path(lab.folder) != Path("exercises") / lab.lab:
-        command += f" --path {escape(lab.folder)}"
+        command += f" --path {_shown(lab.folder)}"
     if lab.stale:
         return (
-            f"Next: [bold]{command}[/] again: {escape(lab.folder)} changed after your last check."
+            f"Next: [bold]{command}[/] again: {_shown(lab.folder)} changed after your last check."
         )
     if lab.status == NOT_STARTED:
         return (
-            f"Next: {lab.lab}, {escape(lab.title)}. Read first: [bold]attn-grade reading "
-            f"{lab.lab}[/]; then work in {escape(lab.folder)} and run [bold]{command}[/]."
+            f"Next: {lab.lab}, {_shown(lab.title)}. Read first: [bold]attn-grade reading "
+            f"{lab.lab}[/]; then work in {_shown(lab.folder)} and run [bold]{command}[/]."
         )
-    return f"Next: keep going on {lab.lab} in {escape(lab.folder)}, and run [bold]{command}[/]."
+    return f"Next: keep going on {lab.lab} in {_shown(lab.folder)}, and run [bold]{command}[/]."
+
+
+def _shown(path: str) -> str:
+    """A folder name in Rich markup: one plain line, brackets escaped."""
+    return escape(one_line(path))

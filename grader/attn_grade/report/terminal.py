@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from attn_grade.report.heatmap_png import as_heads
+from attn_grade.report.plain import plain_text
 from attn_grade.result import ExampleWeights, LabResult
 
 STATUS_STYLE = {
@@ -28,9 +29,9 @@ STATUS_LABEL = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout":
 
 
 def print_report(result: LabResult, console: Console) -> None:
-    console.print(
-        f"[bold]attn-grade {result.lab}[/]: {result.title}  [dim]({result.submission})[/]"
-    )
+    header = Text.assemble((f"attn-grade {result.lab}", "bold"), f": {result.title}  ")
+    header.append_text(plain_text(f"({result.submission})", "dim"))
+    console.print(header)
     console.print(_tests_table(result))
     console.print(_summary(result))
     if result.deliverables:
@@ -40,12 +41,15 @@ def print_report(result: LabResult, console: Console) -> None:
     if result.example is not None:
         console.print(text_heatmap(result.example))
     if result.heatmap_png:
-        console.print(f"Heatmap PNG (yours, the reference's, the difference): {result.heatmap_png}")
+        console.print(
+            Text("Heatmap PNG (yours, the reference's, the difference): ")
+            + plain_text(result.heatmap_png)
+        )
     if result.student_output.strip():
         more = "\n[... truncated]" if result.student_output_truncated else ""
         console.print(
             Panel(
-                Text(result.student_output.rstrip() + more),
+                plain_text(result.student_output.rstrip() + more),
                 title="your code printed",
                 border_style="dim",
             )
@@ -61,10 +65,10 @@ def _tests_table(result: LabResult) -> Table:
     for t in result.tests:
         style = STATUS_STYLE[t.status]
         name = t.name + (" [dim](hidden)[/]" if t.visibility == "hidden" else "")
-        feedback = Text(t.message) if t.message else Text(t.description, style="dim")
+        feedback = plain_text(t.message) if t.message else Text(t.description, style="dim")
         if t.diagnosis:
             feedback.append(f"\nLikely mistake: {t.diagnosis}. ", style="bold yellow")
-            feedback.append(t.hint or "")
+            feedback.append_text(plain_text(t.hint or ""))
         table.add_row(
             name,
             f"{t.points:g}/{t.max_points:g}",
@@ -104,7 +108,7 @@ def _deliverables_table(result: LabResult) -> Table:
             d.title,
             f"{d.points:g}/{d.max_points:g}",
             f"[{STATUS_STYLE.get(d.status, 'white')}]{d.status}[/]",
-            d.message,
+            plain_text(d.message),
         )
     return table
 
@@ -119,10 +123,10 @@ def _checklist_table(result: LabResult) -> Table:
         label = item.status
         if item.checked_by:
             label += f" ({item.checked_by})"
-        text = Text(item.text)
+        text = plain_text(item.text)  # the student's CHECKLIST.md
         if item.readings:
-            text.append(f"  (reading: {', '.join(item.readings)})", style="dim")
-        table.add_row(Text(mark), text, f"[{STATUS_STYLE[item.status]}]{label}[/]")
+            text.append_text(plain_text(f"  (reading: {', '.join(item.readings)})", "dim"))
+        table.add_row(Text(mark), text, plain_text(label, STATUS_STYLE[item.status]))
     return table
 
 
@@ -130,7 +134,9 @@ def text_heatmap(example: ExampleWeights) -> Panel:
     """The student's weights as a coloured grid: rows are queries, columns are keys."""
     if example.student is None:
         return Panel(
-            f"No heatmap: {example.message or 'your attention did not run on the example'}",
+            plain_text(
+                f"No heatmap: {example.message or 'your attention did not run on the example'}"
+            ),
             title="Your attention weights on the example sentence",
             border_style="yellow",
         )
