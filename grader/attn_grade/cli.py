@@ -96,6 +96,17 @@ def check(
     lang: Annotated[
         str | None, typer.Option(help="Language of the hints: en or pt (default: from $LANG).")
     ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(help="Seconds per test (default: the lab's; ATTN_GRADE_TIME_LIMIT).", min=0.1),
+    ] = None,
+    time_budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds for all the tests (default: the lab's; ATTN_GRADE_TIME_BUDGET; 0: none).",
+            min=0,
+        ),
+    ] = None,
 ) -> None:
     """Grade your lab folder and explain what is wrong.
 
@@ -113,8 +124,10 @@ def check(
     # One submission: fresh processes start sooner than a warm zygote, whose start-up
     # (numpy, matplotlib, a warm-up figure) pays off only over many (attn-grade grade).
     mode = os.environ.get("ATTN_GRADE_SANDBOX", "spawn")
-    limits = Limits(time_limit=load_lab(lab).time_limit, mode=mode)
-    submitted = path if path is not None else Path("exercises") / lab
+    spec = load_lab(lab)
+    budget = spec.time_budget if time_budget is None else (time_budget or None)
+    limits = Limits(time_limit=time_limit or spec.time_limit, mode=mode, time_budget=budget)
+    submitted = path if path is not None else _default_folder(lab)
     result = grade(
         lab, submitted, solutions=solutions, hidden=hidden, seed=seed, lang=lang, limits=limits
     )
@@ -214,10 +227,21 @@ def sync(
         typer.echo(f"wrote {written}")
 
 
+def _default_folder(lab: str) -> Path:
+    """exercises/LAB; or the current folder when it is that lab's folder (`cd exercises/lab01`)."""
+    default = Path("exercises") / lab
+    here = Path.cwd()
+    if not default.exists() and here.name == lab:
+        return Path(".")
+    return default
+
+
 def _console():
     from rich.console import Console
 
-    return Console()
+    from attn_grade.report.terminal import report_width
+
+    return Console(width=report_width(is_terminal=sys.stdout.isatty()))
 
 
 # Commands from other modules: command("name")(module.function)

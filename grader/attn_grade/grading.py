@@ -141,6 +141,8 @@ def _grade_folder(
     violations = forbidden_imports(submission, lab.forbidden_imports)  # static, on the source
     apply_policy(tests, violations, {f.name: f.module for f in lab.functions.values()})
     example = _example(lab, cases, record.outcomes, expectations)
+    if example is not None:
+        example.not_shown = not_in_picture(tests)
     delivered = dl.check_deliverables(specs, submission, runs, example)
     output = _own_path_text(
         record.output + "".join(r.output for r in runs.values()), shown, submission
@@ -193,8 +195,10 @@ def judge(
         if test.raises and outcome.exception == test.raises:
             return _passed(result)
         result.status, result.message = _describe_failure(outcome, function.signature, test.raises)
+        if outcome.status in ("not-implemented", "missing", "timeout", "crashed"):
+            result.inputs = ""  # nothing about shapes: the function never got that far
         if outcome.status == "error" and probes is not None:
-            found = probes.diagnose(lab, case, expectation.outputs)
+            found = probes.diagnose(lab, case, expectation.outputs, raised=True)
             return _with_diagnosis(result, found, lang, "probe")
         return result
     if len(expectation.outputs) != len(function.outputs):
@@ -212,7 +216,7 @@ def judge(
         comparison = compare(name, got, want, kind, test.rtol, test.atol)
         if not comparison.ok:
             result.message = comparison.message
-            found = probes.diagnose(lab, case, expectation.outputs) if probes else None
+            found = probes.diagnose(lab, case, expectation.outputs, False) if probes else None
             if found is not None:  # the function itself was asked: the surer answer
                 return _with_diagnosis(result, found, lang, "probe")
             mistake = diagnose(
@@ -242,6 +246,19 @@ def _with_diagnosis(
         result.hint = mistake.hint_pt if lang == "pt" else mistake.hint
         result.diagnosed_by = how
     return result
+
+
+def not_in_picture(tests: list[TestResult]) -> str:
+    """The example's heatmap shows one call on one input: name the failing tests it cannot
+    show (another function's, or a case the example does not have, like a fully masked row)."""
+    failing: dict[str, list[str]] = {}
+    for t in tests:
+        if t.status != PASSED:
+            failing.setdefault(t.function, []).append(t.name)
+    if not failing:
+        return ""
+    parts = [f"{function}: {', '.join(names)}" for function, names in failing.items()]
+    return "Failing tests this picture does not show: " + "; ".join(parts)
 
 
 def input_shapes(args: dict) -> str:

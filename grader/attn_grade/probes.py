@@ -12,6 +12,9 @@ difference between the two inputs names the mistake:
   none). Right that way only: the code assumes one number of axes (``transpose(0, 2, 1)``).
 - ``move-axis``: the ``array`` argument with its ``axis`` moved to each other position,
   and ``axis`` following it. Right at another position only: the axis is hard-wired.
+
+Every probe may say ``on = ["wrong"]`` (or ``["error"]``): it then speaks only when the
+test's call returned a wrong result (or raised); by default, both.
 - ``crop``: two arguments' axes cut to the same length (``same_length``), e.g. as many
   keys as queries, leaving out the arguments in ``drop``. Needs the reference: right
   there names the probe's mistake; a known variant's output there names that variant's.
@@ -84,10 +87,10 @@ class ProbeRun:
         return dataclasses.replace(self, calls=tuple(calls))
 
     def diagnose(
-        self, lab: LabSpec, case: Case, expected: list[np.ndarray] | None
+        self, lab: LabSpec, case: Case, expected: list[np.ndarray] | None, raised: bool
     ) -> MistakeSpec | None:
         return probe_diagnosis(
-            lab, case, list(self.calls), self.outcomes, expected, self.reference_variants
+            lab, case, list(self.calls), self.outcomes, expected, self.reference_variants, raised
         )
 
 
@@ -98,16 +101,20 @@ def probe_diagnosis(
     outcomes: dict[str, CallOutcome],
     expected: list[np.ndarray] | None,
     reference_variants: ReferenceVariants | None,
+    raised: bool = False,
 ) -> MistakeSpec | None:
     """The mistake the probes of a failed test name, or None. `expected` are the test's
     expected outputs; `reference_variants(case)` gives the reference's and the known
-    variants' outputs on derived inputs (None without the reference)."""
+    variants' outputs on derived inputs (None without the reference); `raised`: the test's
+    call raised (a probe with `on = ["wrong"]` speaks only of a wrong result)."""
     assert case.test is not None
     rtol, atol = case.test.rtol, case.test.atol
     kinds = case.function.output_kinds
     for probe in lab.probes:
         mine = [c for c in calls if c.probe is probe]
         if not mine or any(outcomes.get(c.key) is None for c in mine):
+            continue
+        if ("error" if raised else "wrong") not in probe.options.get("on", ("wrong", "error")):
             continue
         got = [outcomes[c.key] for c in mine]
         if probe.kind == "crop":

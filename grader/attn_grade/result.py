@@ -55,6 +55,8 @@ class ExampleWeights:
     student: np.ndarray | None
     reference: np.ndarray | None
     message: str = ""
+    # what the picture does not show: the failing tests, by function (lab data, not student text)
+    not_shown: str = ""
 
 
 @dataclass

@@ -21,40 +21,40 @@ _EINSUM = re.compile(r"(einsum\(\): operands do not broadcast|size of label .* d
 
 def explain(message: str) -> str | None:
     """A sentence about shapes for a NumPy shape error's text, or None for another error."""
-    if m := _MATMUL.search(message):
+    # the sentences name no sizes (NumPy's text above has them): the same sentence under
+    # several tests is shown once by the report
+    if _MATMUL.search(message):
         return (
-            f"A matrix product A @ B needs A.shape[-1] == B.shape[-2], and here they are "
-            f"{m.group(2)} and {m.group(1)}. On a batch, `.T` reverses every axis "
-            "((B, S, d) becomes (d, S, B)): use np.swapaxes(k, -1, -2) to transpose the "
-            "last two axes only."
+            "In shapes: a matrix product A @ B needs A.shape[-1] == B.shape[-2]. On a "
+            "batch, `.T` reverses every axis ((B, S, d) becomes (d, S, B)): use "
+            "np.swapaxes(k, -1, -2) to transpose the last two axes only."
         )
-    if m := _DOT.search(message):
+    if _DOT.search(message):
         return (
-            f"np.dot of shapes ({m.group(1)}) and ({m.group(2)}): the inner sizes differ. "
-            "For batched arrays use @ (np.matmul) with np.swapaxes(k, -1, -2), not np.dot "
-            "or `.T`."
+            "In shapes: np.dot's inner sizes differ. For batched arrays use @ (np.matmul) "
+            "with np.swapaxes(k, -1, -2), not np.dot or `.T`."
         )
-    if m := _BROADCAST.search(message):
+    if _BROADCAST.search(message):
         return (
-            f"Arrays of shapes {m.group(1).strip()} meet in one elementwise operation, and "
-            "they do not broadcast: sizes must be equal from the right, or 1. Check which "
-            "length each axis has (L queries, S keys) and which input each array came from."
+            "In shapes: two arrays meet in one elementwise operation and do not broadcast "
+            "(sizes must be equal from the right, or 1). Check which length each axis has "
+            "(L queries, S keys) and which input each array was computed from."
         )
-    if m := _RESHAPE.search(message):
+    if _RESHAPE.search(message):
         return (
-            f"A reshape to {m.group(2)} does not fit an array of {m.group(1)} values. Take "
-            "each size from the array being reshaped (x.shape), not from another input: "
-            "keys have length S, which may differ from the queries' L."
+            "In shapes: a reshape asked for another number of values than the array has. "
+            "Take each size from the array being reshaped (x.shape), not from another "
+            "input: keys have length S, which may differ from the queries' L."
         )
     if _AXES.search(message):
         return (
-            "transpose() got axes for another number of dimensions: transpose(0, 2, 1) "
+            "In shapes: transpose() got axes for another number of dimensions: transpose(0, 2, 1) "
             "needs exactly 3. np.swapaxes(x, -1, -2) swaps the last two axes of an array "
             "of any rank."
         )
     if _EINSUM.search(message):
         return (
-            "An einsum's labels give one axis two different sizes: check that each letter "
+            "In shapes: an einsum's labels give one axis two different sizes: check that each letter "
             "stands for the same length in every operand (L queries, S keys, d widths)."
         )
     return None

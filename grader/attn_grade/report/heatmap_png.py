@@ -6,6 +6,7 @@ is imported only when a PNG is drawn: matplotlib costs most of a check's start-u
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +41,10 @@ def draw_heatmaps(example: ExampleWeights, path: Path, title: str) -> Path:
     columns = 3
     size = 0.42 * len(example.tokens) + 1.6
     # no layout engine: constrained layout would double the drawing time
-    height = heads * 0.8 * size + 0.6
+    caption = 0.45 if example.not_shown else 0.0  # inches below the tick labels
+    height = heads * 0.8 * size + 0.6 + caption
     figure = Figure(figsize=(columns * size, height))
-    figure.subplots_adjust(left=0.08, right=0.97, bottom=1.0 / height, top=1 - 0.5 / height,
+    figure.subplots_adjust(left=0.08, right=0.97, bottom=(1.0 + caption) / height, top=1 - 0.5 / height,
                            wspace=0.45, hspace=0.45)
     FigureCanvasAgg(figure)
     axes = np.atleast_2d(figure.subplots(heads, columns, squeeze=False))
@@ -68,6 +70,9 @@ def draw_heatmaps(example: ExampleWeights, path: Path, title: str) -> Path:
         _label(ax, example.tokens, f"yours - reference (largest |difference| {largest:.2g})")
         figure.colorbar(image, ax=ax, shrink=0.8)
     figure.suptitle(one_line(title), parse_math=False)  # a student id is text, not mathtext
+    if example.not_shown:  # a right picture must not read as "everything is right"
+        figure.text(0.5, 0.005, textwrap.fill(example.not_shown, 40 * columns), ha="center",
+                    va="bottom", fontsize=9, color="darkred", parse_math=False)
     figure.savefig(path, dpi=80, pil_kwargs={"compress_level": 1})
     return path
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +18,7 @@ STATUS_STYLE = {
     "failed": "red",
     "error": "red",
     "timeout": "magenta",
+    "not-run": "magenta",
     "done": "green",
     "missing": "yellow",
     "incomplete": "yellow",
@@ -25,7 +27,13 @@ STATUS_STYLE = {
     "self-reported": "cyan",
     "open": "dim",
 }
-STATUS_LABEL = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
+STATUS_LABEL = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "error": "ERROR",
+    "timeout": "TIMEOUT",
+    "not-run": "NOT RUN",
+}
 
 
 def print_report(result: LabResult, console: Console) -> None:
@@ -56,26 +64,82 @@ def print_report(result: LabResult, console: Console) -> None:
         )
 
 
-def _tests_table(result: LabResult) -> Table:
-    table = Table(title="Tests", title_justify="left", show_lines=False, expand=True)
-    table.add_column("test", no_wrap=True)
-    table.add_column("points", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("feedback", ratio=1)
+def _tests_table(result: LabResult) -> Group:
+    """One line per test (status, points, name, what it checks); the feedback of a test
+    that did not pass goes under its line, as wide as the screen, not in a narrow column.
+    A hint, or a message, shared by several tests is shown once, with the tests it
+    applies to."""
+    width = max((len(t.name) + (9 if t.visibility == "hidden" else 0) for t in result.tests),
+                default=4)
+    lines: list = [Text("Tests", style="italic")]
+    hinted: dict[str, str] = {}  # diagnosis -> the test whose feedback shows the hint
+    said: dict[str, str] = {}  # a line of feedback -> the test under which it was shown
     for t in result.tests:
-        style = STATUS_STYLE[t.status]
-        name = t.name + (" [dim](hidden)[/]" if t.visibility == "hidden" else "")
-        feedback = plain_text(t.message) if t.message else Text(t.description, style="dim")
-        if t.diagnosis:
-            feedback.append(f"\nLikely mistake: {t.diagnosis}. ", style="bold yellow")
-            feedback.append_text(plain_text(t.hint or ""))
-        table.add_row(
-            name,
+        row = Table.grid(padding=(0, 1))
+        row.add_column(width=7, no_wrap=True)
+        row.add_column(width=7, no_wrap=True, justify="right")
+        row.add_column(width=width, no_wrap=True)
+        row.add_column(ratio=1)
+        name = Text(t.name)
+        if t.visibility == "hidden":
+            name.append(" (hidden)", style="dim")
+        row.add_row(
+            Text(STATUS_LABEL[t.status], style=STATUS_STYLE[t.status]),
             f"{t.points:g}/{t.max_points:g}",
-            f"[{style}]{STATUS_LABEL[t.status]}[/]",
-            feedback,
+            name,
+            plain_text(t.description, "dim"),
         )
-    return table
+        lines.append(row)
+        if t.status != "passed":
+            feedback = _feedback(t, result.tests, hinted, said)
+            lines.append(Padding(feedback, (0, 0, 0, FEEDBACK_INDENT)))
+    return Group(*lines)
+
+
+FEEDBACK_INDENT = 8
+
+
+def _feedback(t, tests, hinted: dict[str, str], said: dict[str, str]) -> Text:
+    text = Text()
+    if t.inputs and t.status in ("error", "failed", "timeout"):
+        text.append_text(plain_text(f"inputs: {t.inputs}\n", "dim"))
+    for n, line in enumerate(t.message.split("\n") if t.message else []):
+        if n and line in said:  # an explanation already shown under another test
+            text.append(f"(explained under {said[line]})\n", style="dim")
+            continue
+        said.setdefault(line, t.name)
+        text.append_text(plain_text(line + "\n"))
+    if t.diagnosis:
+        text.append("Likely mistake: ", style="bold yellow")
+        text.append_text(plain_text(t.diagnosis, "bold yellow"))
+        if t.diagnosis in hinted:
+            text.append(f" (the hint is under {hinted[t.diagnosis]})", style="dim")
+        else:
+            hinted[t.diagnosis] = t.name
+            others = [o.name for o in tests if o.diagnosis == t.diagnosis and o is not t]
+            if others:
+                text.append(f" (also in {', '.join(others)})", style="dim")
+            text.append(". ", style="bold yellow")
+            text.append_text(plain_text(t.hint or ""))
+    text.rstrip()
+    return text
+
+
+def report_width(environ: dict[str, str] | None = None, is_terminal: bool = False) -> int | None:
+    """The width to lay the report out at: None lets Rich decide (a terminal, or COLUMNS);
+    under Jupyter or Colab (`!attn-grade`, output piped) 120 columns, as the cell is wide."""
+    import os
+
+    env = os.environ if environ is None else environ
+    if is_terminal or env.get("COLUMNS"):
+        return None
+    jupyter = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "COLAB_RELEASE_TAG", "COLAB_GPU")
+    if any(k in env for k in jupyter) or "ipykernel" in env.get("MPLBACKEND", ""):
+        return JUPYTER_WIDTH
+    return None
+
+
+JUPYTER_WIDTH = 120
 
 
 def _summary(result: LabResult) -> Text:
@@ -116,8 +180,8 @@ def _deliverables_table(result: LabResult) -> Table:
 def _checklist_table(result: LabResult) -> Table:
     table = Table(title="Checklist (CHECKLIST.md)", title_justify="left", expand=True)
     table.add_column("", no_wrap=True)
-    table.add_column("item", ratio=1)
-    table.add_column("status", no_wrap=True)
+    table.add_column("item", ratio=3)
+    table.add_column("status", ratio=2, overflow="fold")
     for item in result.checklist:
         mark = "[x]" if item.ticked else "[ ]"
         label = item.status
@@ -154,10 +218,14 @@ def text_heatmap(example: ExampleWeights) -> Panel:
     if heads.shape[0] > 1:
         note += f"; head 0 of {heads.shape[0]} (all heads in the PNG)"
     return Panel(
-        Group(table, Text(note, style="dim")),
+        Group(table, Text(note, style="dim"), *_not_shown(example)),
         title="Your attention weights on the example sentence",
         expand=False,
     )
+
+
+def _not_shown(example: ExampleWeights) -> list[Text]:
+    return [Text(example.not_shown, style="yellow")] if example.not_shown else []
 
 
 def _pct(weight: float) -> str:
