@@ -16,8 +16,9 @@ difference between the two inputs names the mistake:
 Every probe may say ``on = ["wrong"]`` (or ``["error"]``): it then speaks only when the
 test's call returned a wrong result (or raised); by default, both.
 - ``crop``: two arguments' axes cut to the same length (``same_length``), e.g. as many
-  keys as queries, leaving out the arguments in ``drop``. Needs the reference: right
-  there names the probe's mistake; a known variant's output there names that variant's.
+  keys as queries, and the axes of others that ``follow`` them (the mask's). Needs the
+  reference: right there names the probe's mistake; a known variant's output there names
+  that variant's.
 
 Probe calls run in the same sandboxed process as the tests (after them), before any
 expected value exists; which test failed is known only afterwards, so every test gets its
@@ -285,18 +286,30 @@ def _move_axis(probe: ProbeSpec, case: Case) -> list[ProbeCall]:
 
 def _crop(probe: ProbeSpec, case: Case) -> list[ProbeCall]:
     """`same_length = [[a, axis_a], [b, axis_b]]`: the longer of the two axes cut to the
-    shorter's length; the arguments named in `drop` left out (a mask cut in two could
-    leave rows with nothing to attend to)."""
+    shorter's length. `follow = { mask = [axis for a, axis for b] }`: those axes of another
+    argument are cut alike; a boolean one keeps no row with nothing to attend to (the
+    student and the reference get the same derived input, so any valid one will do)."""
     (a, axis_a), (b, axis_b) = probe.options["same_length"]
     x, y = case.args.get(a), case.args.get(b)
     if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
         return []
     if x.ndim <= axis_a or y.ndim <= axis_b or x.shape[axis_a] == y.shape[axis_b]:
         return []
-    args = {k: v for k, v in case.args.items() if k not in probe.options.get("drop", ())}
     length = min(x.shape[axis_a], y.shape[axis_b])
-    args[a] = np.take(x, np.arange(length), axis=axis_a)
-    args[b] = np.take(y, np.arange(length), axis=axis_b)
+    args = dict(case.args)
+    cuts = {a: [(axis_a, x.shape[axis_a])], b: [(axis_b, y.shape[axis_b])]}
+    for name, (follow_a, follow_b) in probe.options.get("follow", {}).items():
+        cuts[name] = [(follow_a, x.shape[axis_a]), (follow_b, y.shape[axis_b])]
+    for name, axes in cuts.items():
+        value = args.get(name)
+        if not isinstance(value, np.ndarray):
+            continue
+        for axis, size in axes:
+            if -value.ndim <= axis < value.ndim and value.shape[axis] == size > length:
+                value = np.take(value, np.arange(length), axis=axis)
+        if value.dtype == np.bool_ and value.ndim:
+            value = value | ~value.any(axis=-1, keepdims=True)  # no fully masked row
+        args[name] = value
     key = f"{case.key}::probe::{probe.id}"
     return [ProbeCall(key, probe, _derived_case(case, key, args))]
 

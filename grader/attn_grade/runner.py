@@ -424,7 +424,7 @@ class _Session:
                             ready = True
                         elif name == "start":
                             current, importing = _index(event, pending), None
-                            deadline = self.clock.call_deadline()
+                            deadline = self.clock.call_deadline(self.calls[pending[current]])
                             self.clock.where = ""
                         elif name == "hung":  # where the call was just before its deadline
                             if event.get("call") == current:
@@ -585,8 +585,12 @@ class _Clock:
         left = self.left()
         return left is not None and left <= 0
 
-    def call_deadline(self) -> float:
-        deadline = time.monotonic() + self.limits.time_limit
+    def call_deadline(self, call: Call) -> float:
+        """A probe changes no points: it gets a few seconds at most, not the test's limit."""
+        limit = self.limits.time_limit
+        if call.probe_of is not None:
+            limit = min(limit, PROBE_TIME_LIMIT)
+        deadline = time.monotonic() + limit
         return deadline if self.end is None else min(deadline, self.end)
 
     def child_config(self) -> dict[str, Any]:
@@ -663,6 +667,7 @@ def _exit_description(code: int | None) -> str:
 
 
 DISK_CHECK_SECONDS = 0.25
+PROBE_TIME_LIMIT = 2.0  # seconds for one probe call (probes.py); a test's calls take ms
 
 
 def _disk_usage(folders: list[Path], limit: int, max_entries: int = 20000) -> int:

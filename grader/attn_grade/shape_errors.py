@@ -34,6 +34,11 @@ def explain(message: str) -> str | None:
             "In shapes: np.dot's inner sizes differ. For batched arrays use @ (np.matmul) "
             "with np.swapaxes(k, -1, -2), not np.dot or `.T`."
         )
+    if "remapped shapes" in message or _EINSUM.search(message):  # einsum's wording
+        return (
+            "In shapes: an einsum's labels give one axis two different sizes: check that each "
+            "letter stands for the same length in every operand (L queries, S keys, d widths)."
+        )
     if _BROADCAST.search(message):
         return (
             "In shapes: two arrays meet in one elementwise operation and do not broadcast "
@@ -51,10 +56,5 @@ def explain(message: str) -> str | None:
             "In shapes: transpose() got axes for another number of dimensions: transpose(0, 2, 1) "
             "needs exactly 3. np.swapaxes(x, -1, -2) swaps the last two axes of an array "
             "of any rank."
-        )
-    if _EINSUM.search(message):
-        return (
-            "In shapes: an einsum's labels give one axis two different sizes: check that each letter "
-            "stands for the same length in every operand (L queries, S keys, d widths)."
         )
     return None
