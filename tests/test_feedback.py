@@ -93,7 +93,7 @@ def test_time_budget_comes_from_the_lab_and_the_environment(monkeypatch):
     monkeypatch.setenv("ATTN_GRADE_TIME_BUDGET", "12")
     assert Limits(time_budget=30.0).time_budget == 12.0
     monkeypatch.setenv("ATTN_GRADE_TIME_BUDGET", "0")
-    assert Limits(time_budget=30.0).time_budget is None  # 0 turns the budget off
+    assert Limits(time_budget=30.0).time_budget == 0  # 0 turns the budget off
     monkeypatch.delenv("ATTN_GRADE_TIME_BUDGET")
     assert Limits(time_limit=10.0, time_budget=4.0).time_budget == 10.0  # never below one limit
 
@@ -221,7 +221,8 @@ def test_at_80_columns_feedback_goes_under_the_row_not_in_a_narrow_column():
     lines = text.splitlines()
     assert all(len(line) <= 80 for line in lines)
     row = next(n for n, line in enumerate(lines) if "attention_batched" in line)
-    feedback = [line for line in lines[row + 1:] if line.strip()]
+    end = next(n for n, line in enumerate(lines) if line.startswith("Score:"))
+    feedback = [line for line in lines[row + 1:end] if line.strip()]
     indent = " " * FEEDBACK_INDENT
     # every feedback line starts at the indent and uses the width: no 20-character column
     assert feedback and all(line.startswith(indent) for line in feedback)

@@ -125,8 +125,7 @@ def check(
     # (numpy, matplotlib, a warm-up figure) pays off only over many (attn-grade grade).
     mode = os.environ.get("ATTN_GRADE_SANDBOX", "spawn")
     spec = load_lab(lab)
-    budget = spec.time_budget if time_budget is None else (time_budget or None)
-    limits = Limits(time_limit=time_limit or spec.time_limit, mode=mode, time_budget=budget)
+    limits = Limits(time_limit=time_limit or spec.time_limit, mode=mode, time_budget=time_budget)
     submitted = path if path is not None else _default_folder(lab)
     result = grade(
         lab, submitted, solutions=solutions, hidden=hidden, seed=seed, lang=lang, limits=limits

@@ -5,6 +5,7 @@ It never prints. Renderers in report/ turn the LabResult into text, JSON or PNG.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import secrets
@@ -83,7 +84,9 @@ def _grade_folder(
     only: Sequence[str] | None,
     with_deliverables: bool,
 ) -> LabResult:
-    limits = limits or Limits(time_limit=lab.time_limit, time_budget=lab.time_budget)
+    limits = limits or Limits(time_limit=lab.time_limit)
+    if limits.time_budget is None and lab.time_budget:
+        limits = dataclasses.replace(limits, time_budget=lab.time_budget)  # 0 stays: no budget
     reference_dir = find_solutions(lab, solutions) if hidden else None
     if reference_dir is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
         # as root the student runs under a uid of its own: it must not enter the reference

@@ -104,12 +104,12 @@ def _env_number(name: str, default: float, scale: float = 1) -> Any:
     return type(default)(number * scale)
 
 
-def _env_budget() -> float | None:
+def _env_budget() -> float:
     """ATTN_GRADE_TIME_BUDGET: seconds for all of a submission's calls; 0 or off: no budget."""
     value = os.environ.get("ATTN_GRADE_TIME_BUDGET", "")
     if value.strip().lower() in ("0", "off", "none"):
-        return None
-    return _env_number("ATTN_GRADE_TIME_BUDGET", 1.0) if value else None
+        return 0.0
+    return _env_number("ATTN_GRADE_TIME_BUDGET", 1.0)
 
 
 def _env_mode() -> str:
@@ -136,8 +136,8 @@ class Limits:
     processes: int = field(default_factory=lambda: _env_number("ATTN_GRADE_PROCESSES", 32))
     open_files: int = field(default_factory=lambda: _env_number("ATTN_GRADE_OPEN_FILES", 256))
     mode: str = field(default_factory=_env_mode)  # zygote (warm fork) or spawn (fresh python)
-    # seconds for all the calls of one run (the lab's time_budget; ATTN_GRADE_TIME_BUDGET wins);
-    # None: no budget. Never less than one time_limit: one call may always use its full limit.
+    # seconds for all the calls of one run (ATTN_GRADE_TIME_BUDGET wins); 0: no budget; None:
+    # the lab's (grading fills it in), none for run_calls. Never less than one time_limit.
     time_budget: float | None = None
 
     def __post_init__(self) -> None:
@@ -145,7 +145,7 @@ class Limits:
             object.__setattr__(self, "time_limit", _env_number("ATTN_GRADE_TIME_LIMIT", 10.0))
         if os.environ.get("ATTN_GRADE_TIME_BUDGET"):
             object.__setattr__(self, "time_budget", _env_budget())
-        if self.time_budget is not None:
+        if self.time_budget:
             object.__setattr__(self, "time_budget", max(self.time_budget, self.time_limit))
 
     def describe(self) -> str:
@@ -569,7 +569,7 @@ class _Clock:
     def __init__(self, limits: Limits):
         self.limits = limits
         self.start = time.monotonic()
-        self.end = None if limits.time_budget is None else self.start + limits.time_budget
+        self.end = self.start + limits.time_budget if limits.time_budget else None
         self.where = ""  # the current call's last reported position (a "hung" event)
         self.hangs: list[tuple[str, str]] = []  # (function, where) of each timed-out call
         self.imported: set[str] = set()  # modules imported by an earlier child of this run
