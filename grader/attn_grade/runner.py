@@ -563,13 +563,13 @@ def _index(event: dict[str, Any], pending: list[int]) -> int:
 class _Clock:
     """The time of one run: each call's deadline, the time budget, and where calls hung.
 
-    The budget counts wall time from the run's start, so the calls that return at once cost
-    almost nothing of it and the hangs cost their limits."""
+    The budget counts wall time from the first call's start (not the sandbox's start-up),
+    so the calls that return at once cost almost nothing of it and the hangs cost their
+    limits."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        self.start = time.monotonic()
-        self.end = self.start + limits.time_budget if limits.time_budget else None
+        self.end: float | None = None  # set when the first call starts
         self.where = ""  # the current call's last reported position (a "hung" event)
         self.hangs: list[tuple[str, str]] = []  # (function, where) of each timed-out call
         self.imported: set[str] = set()  # modules imported by an earlier child of this run
@@ -579,7 +579,9 @@ class _Clock:
         return {function for function, _ in self.hangs}
 
     def left(self) -> float | None:
-        return None if self.end is None else self.end - time.monotonic()
+        if not self.limits.time_budget:
+            return None
+        return self.limits.time_budget if self.end is None else self.end - time.monotonic()
 
     def spent(self) -> bool:
         left = self.left()
@@ -590,8 +592,10 @@ class _Clock:
         limit = self.limits.time_limit
         if call.probe_of is not None:
             limit = min(limit, PROBE_TIME_LIMIT)
-        deadline = time.monotonic() + limit
-        return deadline if self.end is None else min(deadline, self.end)
+        now = time.monotonic()
+        if self.end is None and self.limits.time_budget:
+            self.end = now + self.limits.time_budget
+        return now + limit if self.end is None else min(now + limit, self.end)
 
     def child_config(self) -> dict[str, Any]:
         """What the child needs to report where a call is stuck just before its deadline,
