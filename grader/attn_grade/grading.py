@@ -219,7 +219,7 @@ def judge(
         comparison = compare(name, got, want, kind, test.rtol, test.atol)
         if not comparison.ok:
             result.message = comparison.message
-            found = probes.diagnose(lab, case, expectation.outputs, False) if probes else None
+            found = probes.diagnose(lab, case, expectation.outputs, raised=False) if probes else None
             if found is not None:  # the function itself was asked: the surer answer
                 return _with_diagnosis(result, found, lang, "probe")
             mistake = diagnose(
@@ -285,6 +285,8 @@ def _reference_and_variants(lab: LabSpec, reference, case: Case):
     return expectation.outputs, expectation.variants
 
 
+# the copy of the submission a run works on: <tmp>/attn-grade-run-<pid>-<random>/submission/
+# (tempdirs.private_tempdir("run") and runner._Session)
 _SANDBOX_FOLDER = re.compile(r"/[^\s'\"]*attn-grade-run-[^/\s'\"]+/submission/")
 
 
