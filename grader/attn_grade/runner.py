@@ -603,6 +603,7 @@ class _Clock:
         return {
             "time_limit": self.limits.time_limit,
             "budget_left": self.left(),
+            "budget_end": self.end,  # CLOCK_MONOTONIC, shared by the processes of this machine
             "quiet_imports": sorted(self.imported),
         }
 

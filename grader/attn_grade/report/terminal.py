@@ -73,7 +73,7 @@ def _tests_table(result: LabResult) -> Group:
                 default=4)
     lines: list = [Text("Tests", style="italic")]
     hinted: dict[str, str] = {}  # diagnosis -> the test whose feedback shows the hint
-    said: dict[str, str] = {}  # a line of feedback -> the test under which it was shown
+    said: dict = {}  # a message, or ("line", text), -> the test under which it was shown
     for t in result.tests:
         row = Table.grid(padding=(0, 1))
         row.add_column(width=7, no_wrap=True)
@@ -100,15 +100,23 @@ FEEDBACK_INDENT = 8
 
 
 def _feedback(t, tests, hinted: dict[str, str], said: dict[str, str]) -> Text:
+    """A test's feedback; `said` maps a message, and each further line of one (an
+    explanation), to the test under which it was already shown."""
     text = Text()
     if t.inputs and t.status in ("error", "failed", "timeout"):
         text.append_text(plain_text(f"inputs: {t.inputs}\n", "dim"))
-    for n, line in enumerate(t.message.split("\n") if t.message else []):
-        if n and line in said:  # an explanation already shown under another test
-            text.append(f"(explained under {said[line]})\n", style="dim")
-            continue
-        said.setdefault(line, t.name)
-        text.append_text(plain_text(line + "\n"))
+    if t.message in said:  # e.g. "not run: the time budget was spent...", 15 times
+        text.append(f"(the same message as under {said[t.message]})\n", style="dim")
+    elif t.message:
+        said[t.message] = t.name
+        first, *explanations = t.message.split("\n")
+        text.append_text(plain_text(first + "\n"))
+        for line in explanations:
+            if ("line", line) in said:
+                text.append(f"(explained under {said[('line', line)]})\n", style="dim")
+                continue
+            said[("line", line)] = t.name
+            text.append_text(plain_text(line + "\n"))
     if t.diagnosis:
         text.append("Likely mistake: ", style="bold yellow")
         text.append_text(plain_text(t.diagnosis, "bold yellow"))

@@ -149,8 +149,10 @@ class HangReporter:
     def __init__(self, channel, config, submission_dir):
         self.channel, self.submission_dir = channel, submission_dir
         self.time_limit = config.get("time_limit")
-        budget = config.get("budget_left")
-        self.budget_end = None if budget is None else time.monotonic() + budget
+        budget, end = config.get("budget_left"), config.get("budget_end")
+        self.budget_end = end if end is not None else None
+        if self.budget_end is None and budget is not None:  # the run's first call: not set yet
+            self.budget_end = time.monotonic() + budget
         self.index = None
         if self.time_limit:
             signal.signal(signal.SIGALRM, self._report)
