@@ -181,7 +181,7 @@ def test_probes_are_lab_data():
         ("assumes-same-length", "multi_head_attention"),
     }
     assert {p.id for p in load_lab("lab01").probes} == {
-        "not-batched", "fixed-rank", "softmax-fixed-axis"
+        "not-batched", "fixed-rank", "softmax-fixed-axis", "softmax-no-keepdims"
     }
 
 

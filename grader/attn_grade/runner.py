@@ -287,6 +287,7 @@ class _Session:
             "n_outputs": call.n_outputs,
             "return_positional": list(call.return_positional),
             "return_keyword": list(call.return_keyword),
+            "quiet": call.probe_of is not None,  # a probe's prints are not the student's output
         }
 
     def run(self) -> RunRecord:

@@ -118,8 +118,7 @@ def _feedback(t, tests, hinted: dict[str, str], said: dict[str, str]) -> Text:
             said[("line", line)] = t.name
             text.append_text(plain_text(line + "\n"))
     if t.diagnosis:
-        text.append("Likely mistake: ", style="bold yellow")
-        text.append_text(plain_text(t.diagnosis, "bold yellow"))
+        text.append_text(plain_text(f"Likely mistake: {t.diagnosis}", "bold yellow"))
         if t.diagnosis in hinted:
             text.append(f" (the hint is under {hinted[t.diagnosis]})", style="dim")
         else:

@@ -16,6 +16,7 @@ Nothing here is trusted by the grader: the student's code can change any of it
 at run time, so the parent validates every frame it reads.
 """
 
+import contextlib
 import json
 import os
 import resource
@@ -175,26 +176,28 @@ class HangReporter:
         self.channel.event(event="hung", call=self.index, where=where)
 
 
-def _silenced_import(module):
-    """Import `module` with fds 1 and 2 on /dev/null: an earlier process of this run already
-    showed its module-level output."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
+class _Silenced:
+    """fds 1 and 2 on /dev/null for a while: a re-import whose module-level output an
+    earlier process of the run already showed, or a probe call (its prints are not shown)."""
+
+    def __enter__(self):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.saved = [os.dup(1), os.dup(2)]
+        null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
         os.dup2(null, 2)
-        return __import__(module)
-    finally:
+        os.close(null)
+
+    def __exit__(self, *exc):
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
             except Exception:  # noqa: BLE001 - the student may have replaced the stream
                 pass
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved + [null]:
+        os.dup2(self.saved[0], 1)
+        os.dup2(self.saved[1], 2)
+        for fd in self.saved:
             os.close(fd)
 
 
@@ -297,9 +300,7 @@ def serve(config):
         try:
             if call["module"] not in modules:
                 channel.event(event="importing", call=index, module=call["module"])
-                if call["module"] in quiet:
-                    modules[call["module"]] = _silenced_import(call["module"])
-                else:
+                with _Silenced() if call["module"] in quiet else contextlib.nullcontext():
                     modules[call["module"]] = __import__(call["module"])
                 channel.event(event="imported", call=index)
             module = modules[call["module"]]
@@ -314,7 +315,8 @@ def serve(config):
                 continue
             args = [load(a) for a in call["args"]]
             kwargs = {k: load(v) for k, v in call["kwargs"].items()}
-            result = function(*args, **kwargs)
+            with _Silenced() if call.get("quiet") else contextlib.nullcontext():
+                result = function(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - every failure is the student's result
             status = "not-implemented" if isinstance(exc, NotImplementedError) else "error"
             channel.event(
