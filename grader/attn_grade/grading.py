@@ -13,6 +13,7 @@ from pathlib import Path
 
 from attn_grade import deliverables as dl
 from attn_grade.cases import EXAMPLE_KEY, Case, test_case
+from attn_grade.checks.speed import judge_speed, speed_call
 from attn_grade.compare import compare
 from attn_grade.diagnose import MODIFIES_INPUT, diagnose, modified_inputs
 from attn_grade.errors import LabSpecError, ReferenceMissingError, UsageError
@@ -30,7 +31,7 @@ from attn_grade.result import (
     LabResult,
     TestResult,
 )
-from attn_grade.runner import CallOutcome, Limits, run_calls
+from attn_grade.runner import Call, CallOutcome, Limits, run_calls
 from attn_grade.submission import open_submission
 
 
@@ -104,7 +105,7 @@ def _grade_folder(
     scripts = dl.script_deliverables(specs)
     with ThreadPoolExecutor(max_workers=max(1, len(scripts))) as pool:
         script_runs = [pool.submit(dl.run_script, d, submission, limits) for d in scripts]
-        record = run_calls(submission, [c.call() for c in cases], limits)
+        record = run_calls(submission, [_call(lab, c) for c in cases], limits)
         runs = {f.result().spec.id: f.result() for f in script_runs}
 
     # Every student process is gone: only now does any expected value exist.
@@ -118,7 +119,7 @@ def _grade_folder(
             expectations[case.key] = expect(lab, reference, case)
 
     tests = [
-        judge(lab, case, record.outcomes[case.key], expectations[case.key], lang)
+        _judge_kind(lab, case, record.outcomes[case.key], expectations[case.key], lang)
         for case in cases
         if case.test is not None
     ]
@@ -140,6 +141,23 @@ def _grade_folder(
         student_output=output,
         student_output_truncated=record.output_truncated,
     )
+
+
+def _call(lab: LabSpec, case: Case) -> Call:
+    """The call a case needs in the student's process, by the kind of its test."""
+    if case.test is not None and case.test.kind == "speed":
+        return speed_call(lab, case)
+    return case.call()
+
+
+def _judge_kind(
+    lab: LabSpec, case: Case, outcome: CallOutcome, expectation: Expectation, lang: str
+) -> TestResult:
+    """Dispatch on the test's kind (labspec.TEST_KINDS)."""
+    assert case.test is not None
+    if case.test.kind == "speed":
+        return judge_speed(lab, case, outcome, expectation, lang, judge)
+    return judge(lab, case, outcome, expectation, lang)
 
 
 def judge(

@@ -66,6 +66,8 @@ class Call:
     n_outputs: int
     return_positional: tuple[int, ...] = ()  # inputs sent back after the call (was it modified?)
     return_keyword: tuple[str, ...] = ()
+    # a speed test (checks/speed.py): also time another function on the same inputs
+    timing: dict[str, Any] | None = None
 
 
 @dataclass
@@ -79,6 +81,7 @@ class CallOutcome:
     message: str = ""
     where: str = ""
     exception: str = ""
+    wall_seconds: float = 0.0  # measured by the grader, from the call's start to its result
 
 
 class GraderError(AttnGradeError):
@@ -228,6 +231,7 @@ class _Session:
         self.output = bytearray()
         self.output_truncated = False
         self.processes = 0
+        self.started: dict[int, float] = {}  # call index -> when the child said it started
         self.extra_tasks = _own_tasks() if self.identity is None else 0
         for folder in self.writable:
             self._hand_over(folder)
@@ -269,6 +273,7 @@ class _Session:
             "n_outputs": call.n_outputs,
             "return_positional": list(call.return_positional),
             "return_keyword": list(call.return_keyword),
+            "timing": call.timing,
         }
 
     def run(self) -> RunRecord:
@@ -402,6 +407,7 @@ class _Session:
                             ready = True
                         elif name == "start":
                             current, importing = _index(event, pending), None
+                            self.started[pending[current]] = time.monotonic()
                             deadline = time.monotonic() + self.limits.time_limit
                         elif name == "importing":
                             importing = str(event.get("module", ""))
@@ -491,6 +497,7 @@ class _Session:
             message=message,
             where=str(event.get("where", ""))[:300],
             exception=exception,
+            wall_seconds=time.monotonic() - self.started.get(call_index, time.monotonic()),
         )
 
     def _keep_output(self, data: bytes) -> None:
