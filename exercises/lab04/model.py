@@ -11,7 +11,7 @@ Run me as a script to try it: ``python model.py``.
 
 import numpy as np
 from attention_loops import softmax
-from block import layer_norm, random_block_params, transformer_block
+from block import layer_norm, transformer_block
 
 
 def embed(token_ids, token_table, position_table):
@@ -43,6 +43,21 @@ def lm_forward(token_ids, params):
     """
     # TODO: steps 1-5 with your functions (about 5 lines)
     raise NotImplementedError("lm_forward: your code here")
+
+
+def random_block_params(d_model, d_head, d_ff, rng):
+    """Seeded parameters of a block (for random_lm_params)."""
+    def normal(*shape):
+        return rng.normal(size=shape) / np.sqrt(shape[0])
+
+    return {
+        "ln1_gamma": np.ones(d_model), "ln1_beta": np.zeros(d_model),
+        "ln2_gamma": np.ones(d_model), "ln2_beta": np.zeros(d_model),
+        "w_q": normal(d_model, d_head), "w_k": normal(d_model, d_head),
+        "w_v": normal(d_model, d_head), "w_o": normal(d_head, d_model),
+        "w1": normal(d_model, d_ff), "b1": np.zeros(d_ff),
+        "w2": normal(d_ff, d_model), "b2": np.zeros(d_model),
+    }
 
 
 def random_lm_params(vocab, max_len, d_model, d_head, d_ff, seed=0):

@@ -65,24 +65,13 @@ def transformer_block(x, params, causal=True):
     ### END SOLUTION
 
 
-def random_block_params(d_model, d_head, d_ff, rng):
-    """Seeded parameters for a block (your own experiments, visualize.py)."""
-    def normal(*shape):
-        return rng.normal(size=shape) / np.sqrt(shape[0])
-
-    return {
-        "ln1_gamma": np.ones(d_model), "ln1_beta": np.zeros(d_model),
-        "ln2_gamma": np.ones(d_model), "ln2_beta": np.zeros(d_model),
-        "w_q": normal(d_model, d_head), "w_k": normal(d_model, d_head),
-        "w_v": normal(d_model, d_head), "w_o": normal(d_head, d_model),
-        "w1": normal(d_model, d_ff), "b1": np.zeros(d_ff),
-        "w2": normal(d_ff, d_model), "b2": np.zeros(d_model),
-    }
-
-
 if __name__ == "__main__":
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 5, 8))  # (B, T, D)
-    out, weights = transformer_block(x, random_block_params(8, 4, 16, rng))
+    params = {name: rng.normal(size=shape) / np.sqrt(shape[0]) for name, shape in [
+        ("w_q", (8, 4)), ("w_k", (8, 4)), ("w_v", (8, 4)), ("w_o", (4, 8)),
+        ("w1", (8, 16)), ("b1", (16,)), ("w2", (16, 8)), ("b2", (8,))]}
+    params.update(ln1_gamma=np.ones(8), ln1_beta=np.zeros(8), ln2_gamma=np.ones(8), ln2_beta=np.zeros(8))
+    out, weights = transformer_block(x, params)
     print("out (B, T, D):", out.shape, " weights (B, T, T):", weights.shape)
     print("LayerNorm: mean", layer_norm(x, np.ones(8), np.zeros(8)).mean(-1).round(6)[0])

@@ -11,7 +11,7 @@ Run me as a script to try it: ``python model.py``.
 
 import numpy as np
 from attention_loops import softmax
-from block import layer_norm, random_block_params, transformer_block
+from block import layer_norm, transformer_block
 
 
 def embed(token_ids, token_table, position_table):
@@ -52,6 +52,21 @@ def lm_forward(token_ids, params):
     logits = x @ params["w_out"] + params["b_out"]  # (B, T, V)
     return softmax(logits, axis=-1), weights  # (B, T, V), (B, T, T)
     ### END SOLUTION
+
+
+def random_block_params(d_model, d_head, d_ff, rng):
+    """Seeded parameters of a block (for random_lm_params)."""
+    def normal(*shape):
+        return rng.normal(size=shape) / np.sqrt(shape[0])
+
+    return {
+        "ln1_gamma": np.ones(d_model), "ln1_beta": np.zeros(d_model),
+        "ln2_gamma": np.ones(d_model), "ln2_beta": np.zeros(d_model),
+        "w_q": normal(d_model, d_head), "w_k": normal(d_model, d_head),
+        "w_v": normal(d_model, d_head), "w_o": normal(d_head, d_model),
+        "w1": normal(d_model, d_ff), "b1": np.zeros(d_ff),
+        "w2": normal(d_ff, d_model), "b2": np.zeros(d_model),
+    }
 
 
 def random_lm_params(vocab, max_len, d_model, d_head, d_ff, seed=0):
