@@ -22,6 +22,7 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parents[1]
 TEST = "speed_matrix_vs_loops"
 TIMES = re.compile(r"self_attention_loops ([0-9.]+) ms, self_attention ([0-9.]+) ms.*?([0-9.]+)x faster")
+# (a loops time of 1 s or more is printed in seconds and not matched: not the reference's)
 
 
 def main() -> int:

@@ -192,6 +192,22 @@ def test_a_missing_loops_function_is_named(tmp_path):
     assert result.status == "error" and "attention_loops.py has no function self_attention_loops" in result.message
 
 
+def test_a_very_slow_loops_version_is_timed_three_times_not_timed_out(tmp_path):
+    """1 s a sequence (2 s a run): after the warm-up and 3 repeats half the time limit is
+    spent, so the test stops there. It passes: slowing the loops raises the ratio, which
+    SECURITY.md states; the times in the message show it."""
+    source = (SOLUTIONS / LAB / "attention_loops.py").read_text(encoding="utf-8")
+    slow = source.replace("    q, k, v = x @ w_q, x @ w_k, x @ w_v  # (T, d_k), (T, d_k), (T, d_v)",
+                          "    import time\n\n    time.sleep(1.0)\n"
+                          "    q, k, v = x @ w_q, x @ w_k, x @ w_v")
+    assert slow != source
+    result = _student(tmp_path, "attention_loops", slow)
+    assert result.status == "passed", result.message
+    assert "median of 3" in result.message
+    assert re.search(r"self_attention_loops 2\.\d\d s, self_attention [0-9.]+ ms for a batch of 2",
+                     result.message), result.message
+
+
 def _judged(ref, times: np.ndarray, wall: float):
     """judge_speed on the reference's own outputs, with the given times and wall time."""
     lab, case = load_lab(LAB), _speed_case()
@@ -212,7 +228,9 @@ def test_the_ratio_of_medians_decides(ref):
 @pytest.mark.parametrize(
     ("times", "wall", "message"),
     [
-        (np.ones((2, 6)) * 1e-3, 1.0, "positive durations"),
+        (np.ones((2, 2)) * 1e-3, 1.0, "positive durations"),  # fewer than 3 repeats
+        (np.ones((2, 8)) * 1e-3, 1.0, "positive durations"),  # more than asked
+        (np.ones((3, 7)) * 1e-3, 1.0, "positive durations"),
         (np.array([[1e-3] * 7, [-1.0] * 7]), 1.0, "positive durations"),
         (np.array([[1e-3] * 7, [np.nan] * 7]), 1.0, "positive durations"),
         (np.array([[1e-3] * 7, [1.0] * 7]), 1.0, "do not fit"),  # 7 s claimed in 1 s
@@ -222,6 +240,12 @@ def test_the_ratio_of_medians_decides(ref):
 def test_malformed_or_implausible_times_fail(ref, times, wall, message):
     result = _judged(ref, times, wall)
     assert result.status == "failed" and result.points == 0 and message in result.message
+
+
+def test_very_slow_code_stops_after_three_repeats(ref):
+    """Fewer repeats than asked (the budget ran out) are judged on their medians."""
+    result = _judged(ref, np.array([[1e-3] * 3, [0.5] * 3]), wall=1.6)
+    assert result.status == "passed" and "median of 3" in result.message
 
 
 def test_speed_specs_are_checked():
