@@ -162,6 +162,13 @@ def test_a_clock_patched_to_run_fast_fails_the_speed_test(tmp_path):
     assert "do not fit in the" in result.message and "clock patched" in result.message
 
 
+def test_a_slow_import_is_not_taken_for_a_patched_clock(tmp_path):
+    """The grader's wall clock starts once the speed test's modules are imported."""
+    source = (SOLUTIONS / LAB / "attention_matrix.py").read_text(encoding="utf-8")
+    result = _student(tmp_path, "attention_matrix", source + "\nimport time\n\ntime.sleep(3)\n")
+    assert result.status == "passed", result.message
+
+
 def test_a_stopped_clock_fails_the_speed_test(tmp_path):
     source = (SOLUTIONS / LAB / "attention_matrix.py").read_text(encoding="utf-8")
     result = _student(tmp_path, "attention_matrix", source + PATCH_CLOCK.format(clock="lambda: 1.0"))

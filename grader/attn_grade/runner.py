@@ -81,7 +81,9 @@ class CallOutcome:
     message: str = ""
     where: str = ""
     exception: str = ""
-    wall_seconds: float = 0.0  # measured by the grader, from the call's start to its result
+    # measured by the grader, from the call's start (a speed test's: once its modules are
+    # imported) to its result
+    wall_seconds: float = 0.0
 
 
 class GraderError(AttnGradeError):
@@ -409,6 +411,8 @@ class _Session:
                             current, importing = _index(event, pending), None
                             self.started[pending[current]] = time.monotonic()
                             deadline = time.monotonic() + self.limits.time_limit
+                        elif name == "timing":  # a speed test's imports are done
+                            self.started[pending[_index(event, pending)]] = time.monotonic()
                         elif name == "importing":
                             importing = str(event.get("module", ""))
                         elif name == "imported":
