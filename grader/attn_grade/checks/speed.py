@@ -13,6 +13,8 @@ A lab declares one as a test of kind "speed" (labspec.TEST_KINDS):
     repeats = 7                              # interleaved timed runs of each (3 at least:
                                              # fewer once half the lab's time_limit is spent), after
     warmup = 1                               # untimed runs of each
+    hint = "..."                             # shown when the ratio is too small
+    hint_pt = "..."                          # the same in Portuguese (--lang pt)
 
 Both run in the same student process, on the same inputs, under its limits
 (sandbox/bootstrap.py `_serve_timing`), which sends back both results and the
@@ -52,6 +54,8 @@ class SpeedOptions:
     min_ratio: float
     repeats: int
     warmup: int
+    hint: str = ""
+    hint_pt: str = ""
 
 
 def speed_options(lab: LabSpec, case: Case) -> SpeedOptions:
@@ -72,6 +76,8 @@ def speed_options(lab: LabSpec, case: Case) -> SpeedOptions:
         min_ratio=float(table.get("min_ratio", 10.0)),
         repeats=int(table.get("repeats", 7)),
         warmup=int(table.get("warmup", 1)),
+        hint=str(table.get("hint", "")),
+        hint_pt=str(table.get("hint_pt", table.get("hint", ""))),
     )
     if options.repeats < 3 or options.warmup < 0 or options.min_ratio <= 0:
         raise LabSpecError(f"{where}: speed needs repeats >= 3, warmup >= 0, min_ratio > 0")
@@ -126,7 +132,8 @@ def judge_speed(
             return result
     result = judge_values(lab, case, replace(outcome, outputs=outcome.outputs[:n_fast]),
                           expectation, lang)  # a passed result to fill in
-    return _judge_times(result, outcome, options, fast.name, slow.name, _batch(case, options))
+    hint = options.hint_pt if lang == "pt" else options.hint
+    return _judge_times(result, outcome, options, fast.name, slow.name, _batch(case, options), hint)
 
 
 def _batch(case: Case, options: SpeedOptions) -> str:
@@ -138,7 +145,7 @@ def _batch(case: Case, options: SpeedOptions) -> str:
 
 def _judge_times(
     result: TestResult, outcome: CallOutcome, options: SpeedOptions, fast: str, slow: str,
-    batch: str,
+    batch: str, hint: str,
 ) -> TestResult:
     times = outcome.outputs[-1]
     if (times.ndim != 2 or times.shape[0] != 2 or not 3 <= times.shape[1] <= options.repeats
@@ -156,9 +163,7 @@ def _judge_times(
     table = (f"{slow} {_ms(slow_median)}, {fast} {_ms(fast_median)} for {batch} "
              f"(median of {times.shape[1]}): {ratio:.1f}x faster")
     if ratio < options.min_ratio:
-        return _failed(result, f"{table}, needs {options.min_ratio:g}x. Compute all the scores "
-                               "with one matrix product and mask them with one boolean matrix: "
-                               "no Python loop over tokens")
+        return _failed(result, f"{table}, needs {options.min_ratio:g}x. {hint}".rstrip())
     result.message = f"{table} (needs {options.min_ratio:g}x)"
     return result
 
