@@ -163,3 +163,84 @@ def test_lab03_split_and_merge_match_torch_views(torch):
     expected = torch.from_numpy(x).view(2, 5, 3, 4).transpose(1, 2)  # (B, H, T, d_k)
     np.testing.assert_array_equal(heads, expected.numpy())
     np.testing.assert_array_equal(reference("lab03", "merge_heads")(heads), x)
+
+
+# ------------------------------------------------------------------ lab04
+def torch_pre_ln_block(torch, p: dict, D: int, F: int):
+    """A pre-LN block from torch.nn parts, with the reference's weights copied in."""
+    nn = torch.nn
+    ln1, ln2 = nn.LayerNorm(D, eps=1e-5).double(), nn.LayerNorm(D, eps=1e-5).double()
+    ff = nn.Sequential(nn.Linear(D, F), nn.ReLU(), nn.Linear(F, D)).double()
+    with torch.no_grad():
+        for ln, name in ((ln1, "ln1"), (ln2, "ln2")):
+            ln.weight.copy_(torch.from_numpy(p[f"{name}_gamma"]))
+            ln.bias.copy_(torch.from_numpy(p[f"{name}_beta"]))
+        ff[0].weight.copy_(torch.from_numpy(p["w1"].T))  # nn.Linear stores W transposed
+        ff[0].bias.copy_(torch.from_numpy(p["b1"]))
+        ff[2].weight.copy_(torch.from_numpy(p["w2"].T))
+        ff[2].bias.copy_(torch.from_numpy(p["b2"]))
+
+    def attention(x):
+        q, k, v = (x @ torch.from_numpy(p[n]) for n in ("w_q", "w_k", "w_v"))
+        T = x.shape[-2]
+        causal = torch.ones(T, T, dtype=torch.bool).tril()
+        head = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=causal)
+        return head @ torch.from_numpy(p["w_o"])
+
+    def block(x):
+        h = x + attention(ln1(x))
+        return h + ff(ln2(h))
+
+    return block
+
+
+def lab04_block_params(r: np.random.Generator, D: int, d_k: int, d_v: int, F: int) -> dict:
+    return {
+        "ln1_gamma": r.uniform(0.5, 1.5, D), "ln1_beta": r.normal(size=D),
+        "ln2_gamma": r.uniform(0.5, 1.5, D), "ln2_beta": r.normal(size=D),
+        "w_q": r.normal(size=(D, d_k)), "w_k": r.normal(size=(D, d_k)),
+        "w_v": r.normal(size=(D, d_v)), "w_o": r.normal(size=(d_v, D)),
+        "w1": r.normal(size=(D, F)), "b1": r.normal(size=F),
+        "w2": r.normal(size=(F, D)), "b2": r.normal(size=D),
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lab04_block_matches_torch_nn(torch, seed):
+    r = rng(100 + seed)
+    B, T, D, d_k, d_v, F = 3, 9, 12, 8, 6, 20
+    p = {k: v * 0.4 if k.startswith("w") else v for k, v in lab04_block_params(r, D, d_k, d_v, F).items()}
+    x = r.normal(size=(B, T, D))
+    out, weights = reference("lab04", "transformer_block")(x, p)
+    with torch.no_grad():
+        expected = torch_pre_ln_block(torch, p, D, F)(torch.from_numpy(x))
+    np.testing.assert_allclose(out, expected.numpy(), rtol=0, atol=ATOL)
+    assert np.all(np.triu(weights, k=1) == 0)
+    normed = reference("lab04", "layer_norm")(x, p["ln1_gamma"], p["ln1_beta"])
+    torch_normed = torch.nn.functional.layer_norm(
+        torch.from_numpy(x), (D,), torch.from_numpy(p["ln1_gamma"]), torch.from_numpy(p["ln1_beta"]))
+    np.testing.assert_allclose(normed, torch_normed.numpy(), rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize(("H", "d_k", "causal"), [(3, 4, True), (4, 3, False), (1, 6, True)])
+def test_lab04_wrapper_and_efficient_heads_match_torch_mha(torch, H, d_k, causal):
+    """With H*d_k = D, both lab04 forms are nn.MultiheadAttention (no biases) whose
+    in_proj rows are the heads' weights stacked: head h owns rows h*d_k .. (h+1)*d_k - 1."""
+    r = rng(200 + H)
+    B, T, D = 2, 7, H * d_k
+    x = r.normal(size=(B, T, D))
+    heads = r.normal(size=(H, 3, D, d_k)) * 0.4  # (H, 3, D, d_k)
+    w_o = r.normal(size=(D, D)) * 0.4
+    stacked = heads.transpose(1, 2, 0, 3).reshape(3, D, D)  # (3, D, H*d_k)
+    mha = torch.nn.MultiheadAttention(D, H, bias=False, batch_first=True).double()
+    with torch.no_grad():
+        mha.in_proj_weight.copy_(torch.from_numpy(np.concatenate([w.T for w in stacked])))
+        mha.out_proj.weight.copy_(torch.from_numpy(w_o.T))
+    blocked = None if not causal else ~torch.ones(T, T, dtype=torch.bool).tril()  # True = blocked
+    t = torch.from_numpy(x)
+    with torch.no_grad():
+        expected, expected_weights = mha(t, t, t, attn_mask=blocked, average_attn_weights=False)
+    for name in ("multi_head_wrapper", "multi_head_attention"):
+        out, weights = reference("lab04", name)(x, heads, w_o, causal)
+        np.testing.assert_allclose(out, expected.numpy(), rtol=0, atol=ATOL, err_msg=name)
+        np.testing.assert_allclose(weights, expected_weights.numpy(), rtol=0, atol=ATOL, err_msg=name)

@@ -246,7 +246,7 @@ def gradescope_results(result: LabResult, hidden_visibility: str) -> dict[str, A
 
 def _test_output(t: Any) -> str:
     if t.status == PASSED:
-        return "passed"
+        return f"passed: {plain(t.message)}" if t.message else "passed"  # a speed test's times
     lines = [f"{t.status}: {plain(t.message)}"]  # the student's exception text, as plain text
     if t.where:
         lines.append(f"where: {plain(t.where)}")

@@ -17,6 +17,7 @@ import numpy as np
 
 from attn_grade import deliverables as dl
 from attn_grade.cases import EXAMPLE_KEY, Case, test_case
+from attn_grade.checks.speed import judge_speed, speed_call
 from attn_grade.compare import compare
 from attn_grade.diagnose import MODIFIES_INPUT, diagnose, modified_inputs
 from attn_grade.errors import LabSpecError, ReferenceMissingError, UsageError
@@ -36,7 +37,7 @@ from attn_grade.result import (
     LabResult,
     TestResult,
 )
-from attn_grade.runner import CallOutcome, Limits, run_calls
+from attn_grade.runner import Call, CallOutcome, Limits, run_calls
 from attn_grade.shape_errors import explain as explain_shape_error
 from attn_grade.submission import open_submission
 
@@ -114,7 +115,7 @@ def _grade_folder(
     with ThreadPoolExecutor(max_workers=max(1, len(scripts))) as pool:
         script_runs = [pool.submit(dl.run_script, d, submission, limits) for d in scripts]
         probes = {c.key: probe_calls(lab, c) for c in cases}
-        calls = [c.call() for c in cases]
+        calls = [_call(lab, c) for c in cases]
         calls += [p.call(key) for key, ps in probes.items() for p in ps]
         record = run_calls(submission, calls, limits)
         runs = {f.result().spec.id: f.result() for f in script_runs}
@@ -134,7 +135,7 @@ def _grade_folder(
         record.outcomes, (lambda c: _reference_and_variants(lab, reference, c)) if reference else None
     )
     tests = [
-        judge(
+        _judge_kind(
             lab, case, record.outcomes[case.key], expectations[case.key], lang,
             probe_run.for_case(probes[case.key]),
         )
@@ -163,6 +164,28 @@ def _grade_folder(
         student_output=output,
         student_output_truncated=record.output_truncated,
     )
+
+
+def _call(lab: LabSpec, case: Case) -> Call:
+    """The call a case needs in the student's process, by the kind of its test."""
+    if case.test is not None and case.test.kind == "speed":
+        return speed_call(lab, case)
+    return case.call()
+
+
+def _judge_kind(
+    lab: LabSpec,
+    case: Case,
+    outcome: CallOutcome,
+    expectation: Expectation,
+    lang: str,
+    probes: ProbeRun | None = None,
+) -> TestResult:
+    """Dispatch on the test's kind (labspec.TEST_KINDS)."""
+    assert case.test is not None
+    if case.test.kind == "speed":
+        return judge_speed(lab, case, outcome, expectation, lang, judge)
+    return judge(lab, case, outcome, expectation, lang, probes)
 
 
 def judge(

@@ -23,6 +23,10 @@ from attn_grade.errors import LabSpecError, UsageError
 
 LABS_DIR = Path(__file__).parent / "labs"
 VISIBILITIES = ("public", "hidden")
+# test kinds: "values" compares outputs (and raises, check_unchanged); "speed" times two
+# functions in the student's process (checks/speed.py). A kind's own options sit in a
+# table of the test named after the kind, e.g. [tests.speed].
+TEST_KINDS = ("values", "speed")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class TestSpec:
     check_unchanged: tuple[str, ...] = ()
     # a test that expects the call to raise, e.g. "ValueError"
     raises: str | None = None
+    kind: str = "values"  # one of TEST_KINDS
+    options: dict[str, Any] = field(default_factory=dict)  # the kind's own table
 
 
 @dataclass(frozen=True)
@@ -236,6 +242,9 @@ def _parse_test(
     visibility = table.get("visibility", "public")
     if visibility not in VISIBILITIES:
         raise LabSpecError(f"{where}: test {name}: visibility must be one of {VISIBILITIES}")
+    kind = table.get("kind", "values")
+    if kind not in TEST_KINDS:
+        raise LabSpecError(f"{where}: test {name}: kind must be one of {TEST_KINDS}")
     return TestSpec(
         name=name,
         function=_known(_require(table, "function", where), functions, where),
@@ -247,6 +256,8 @@ def _parse_test(
         atol=float(table.get("atol", atol)),
         check_unchanged=tuple(table.get("check_unchanged", [])),
         raises=table.get("raises"),
+        kind=kind,
+        options=dict(table.get(kind, {})) if kind != "values" else {},
     )
 
 

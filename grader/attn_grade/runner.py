@@ -69,6 +69,8 @@ class Call:
     # a probe: an extra call on inputs derived from call `probe_of` (probes.py); it runs after
     # the test calls, and not at all once its function hung or the time budget is spent
     probe_of: str | None = None
+    # a speed test (checks/speed.py): also time another function on the same inputs
+    timing: dict[str, Any] | None = None
 
 
 @dataclass
@@ -82,6 +84,9 @@ class CallOutcome:
     message: str = ""
     where: str = ""
     exception: str = ""
+    # measured by the grader, from the call's start (a speed test's: once its modules are
+    # imported) to its result
+    wall_seconds: float = 0.0
 
 
 class GraderError(AttnGradeError):
@@ -246,6 +251,7 @@ class _Session:
         self.output = bytearray()
         self.output_truncated = False
         self.processes = 0
+        self.started: dict[int, float] = {}  # call index -> when the child said it started
         self.extra_tasks = _own_tasks() if self.identity is None else 0
         for folder in self.writable:
             self._hand_over(folder)
@@ -288,6 +294,7 @@ class _Session:
             "return_positional": list(call.return_positional),
             "return_keyword": list(call.return_keyword),
             "quiet": call.probe_of is not None,  # a probe's prints are not the student's output
+            "timing": call.timing,
         }
 
     def run(self) -> RunRecord:
@@ -425,11 +432,14 @@ class _Session:
                             ready = True
                         elif name == "start":
                             current, importing = _index(event, pending), None
+                            self.started[pending[current]] = time.monotonic()
                             deadline = self.clock.call_deadline(self.calls[pending[current]])
                             self.clock.where = ""
                         elif name == "hung":  # where the call was just before its deadline
                             if event.get("call") == current:
                                 self.clock.where = str(event.get("where", ""))[:300]
+                        elif name == "timing":  # a speed test's imports are done
+                            self.started[pending[_index(event, pending)]] = time.monotonic()
                         elif name == "importing":
                             importing = str(event.get("module", ""))
                         elif name == "imported":
@@ -544,6 +554,7 @@ class _Session:
             message=message,
             where=str(event.get("where", ""))[:300],
             exception=exception,
+            wall_seconds=time.monotonic() - self.started.get(call_index, time.monotonic()),
         )
 
     def _keep_output(self, data: bytes) -> None:

@@ -25,6 +25,7 @@ import struct
 import sys
 import time
 import traceback
+from time import perf_counter as _clock  # bound before any student code is imported
 
 HANG_REPORT_MARGIN = 0.3  # seconds before the grader's deadline: say where the call is
 
@@ -238,6 +239,112 @@ def _run_script(channel, index, submission_dir, call):
     channel.event(event="result", call=index, status="ok", n_arrays=0)
 
 
+def _timed_pair(fast, slow, args, kwargs, timing):
+    """Time `fast` on the inputs and `slow` on the same inputs (item by item along axis 0
+    of the arguments at timing["per_item"]): warm-up, then interleaved repeats (at least 3,
+    fewer than asked once timing["budget"] seconds have passed).
+
+    Returns (fast's result, slow's results per item, times (2, repeats) in seconds)."""
+    per_item = set(timing["per_item"])
+
+    def run_fast():
+        return fast(*args, **kwargs)
+
+    def run_slow():
+        if not per_item:
+            return [slow(*args, **kwargs)]
+        n = len(args[min(per_item)])
+        return [
+            slow(*[a[b] if i in per_item else a for i, a in enumerate(args)], **kwargs)
+            for b in range(n)
+        ]
+
+    runs = (run_fast, run_slow)
+    results = [None, None]
+    for _ in range(timing["warmup"]):
+        results = [run() for run in runs]
+    times = ([], [])
+    began = _clock()
+    for r in range(timing["repeats"]):
+        for which in (0, 1) if r % 2 == 0 else (1, 0):  # neither always runs first
+            start = _clock()
+            results[which] = runs[which]()
+            times[which].append(_clock() - start)
+        if r + 1 >= 3 and _clock() - began > timing["budget"]:
+            break  # very slow code: 3 repeats of each, not a time-limit failure
+    return results[0], results[1], times
+
+
+def _outputs(result, n_outputs):
+    """A function's outputs as a list, or None when it returned the wrong number of them."""
+    if n_outputs == 1:
+        return [result]
+    if not isinstance(result, (tuple, list)) or len(result) != n_outputs:
+        return None
+    return list(result)
+
+
+def _serve_timing(channel, index, call, modules, load, to_npy, submission_dir):
+    """A speed test: call["function"] (fast) and call["timing"]["function"] (slow), timed on
+    the same inputs in this process. Sends fast's outputs, slow's outputs stacked over the
+    items, then one float64 array (2, repeats) of times; the grader checks all of them."""
+    import numpy as np
+
+    timing = call["timing"]
+    pairs = ((call["module"], call["function"]), (timing["module"], timing["function"]))
+    try:
+        functions = []
+        for module_name, name in pairs:
+            if module_name not in modules:
+                channel.event(event="importing", call=index, module=module_name)
+                modules[module_name] = __import__(module_name)
+                channel.event(event="imported", call=index)
+            function = getattr(modules[module_name], name, None)
+            if not callable(function):
+                channel.event(
+                    event="result",
+                    call=index,
+                    status="missing",
+                    message=f"{module_name}.py has no function {name}",
+                )
+                return
+            functions.append(function)
+        args = [load(a) for a in call["args"]]
+        kwargs = {k: load(v) for k, v in call["kwargs"].items()}
+        channel.event(event="timing", call=index)  # the grader's wall clock starts here
+        fast_result, slow_results, times = _timed_pair(*functions, args, kwargs, timing)
+    except BaseException as exc:  # noqa: BLE001 - every failure is the student's result
+        channel.event(
+            event="result",
+            call=index,
+            status="not-implemented" if isinstance(exc, NotImplementedError) else "error",
+            exception=type(exc).__name__,
+            message=_describe(exc),
+            where=_where(exc, submission_dir),
+        )
+        return
+    n_fast, n_slow = call["n_outputs"] - timing["n_outputs"] - 1, timing["n_outputs"]
+    fast_outputs = _outputs(fast_result, n_fast)
+    slow_outputs = [_outputs(r, n_slow) for r in slow_results]
+    if fast_outputs is None or any(o is None for o in slow_outputs):
+        got = type(fast_result if fast_outputs is None else slow_results[0]).__name__
+        channel.event(event="result", call=index, status="bad-return", got=got)
+        return
+    try:
+        if timing["per_item"]:
+            stacked = [np.stack([np.asarray(o[i]) for o in slow_outputs]) for i in range(n_slow)]
+        else:
+            stacked = slow_outputs[0]
+        blobs = [to_npy(out) for out in fast_outputs + stacked]
+        blobs.append(to_npy(np.array(times, dtype=np.float64)))
+    except BaseException as exc:  # noqa: BLE001 - e.g. an object array, or shapes that differ
+        channel.event(event="result", call=index, status="bad-value", message=_describe(exc))
+        return
+    channel.event(event="result", call=index, status="ok", n_arrays=len(blobs))
+    for blob in blobs:
+        channel.array(blob)
+
+
 def start(config_path, parent, result_fd=None):
     """Set up this fresh process, then serve the config's calls. Never returns."""
     try:
@@ -294,6 +401,9 @@ def serve(config):
     for index, call in enumerate(config["calls"]):
         channel.event(event="start", call=index)
         reporter.arm(index)  # re-armed for each call; a late report of a finished call is ignored
+        if call.get("timing"):
+            _serve_timing(channel, index, call, modules, load, to_npy, submission_dir)
+            continue
         if call["function"] is None:
             _run_script(channel, index, submission_dir, call)
             continue

@@ -1,0 +1,1 @@
+"""Test kinds beyond value comparison, one module each (speed today)."""

@@ -1,0 +1,53 @@
+"""Lab 04, part 2: self-attention with matrices, the efficient version.
+
+The same computation as attention_loops.py, for a whole batch at once and with
+no Python loop over tokens: all scores are one matrix product Q K^T, the causal
+mask is one boolean matrix, all weighted sums one product weights V. The grader
+times it against your loops version on the same inputs (see README.md).
+
+Run me as a script to compare the two: ``python attention_matrix.py``.
+"""
+
+import time
+
+import numpy as np
+from attention_loops import self_attention_loops, softmax
+
+
+def causal_mask(T):
+    """The (T, T) boolean mask, True = may attend: query i sees keys 0..i."""
+    return np.tril(np.ones((T, T), dtype=bool))
+
+
+def self_attention(x, w_q, w_k, w_v, w_o, causal=True):
+    """Single-head self-attention of a batch, with matrices only.
+
+    out = softmax(Q K^T / sqrt(d_k), masked) V W_o, with Q = x W_q, K = x W_k, V = x W_v.
+
+    Shapes:
+        x: (B, T, D); w_q, w_k: (D, d_k); w_v: (D, d_v); w_o: (d_v, D)
+        returns: out (B, T, D), weights (B, T, T); with causal=True, weights[b, i, j] = 0 for j > i
+    """
+    q, k, v = x @ w_q, x @ w_k, x @ w_v  # (B, T, d_k), (B, T, d_k), (B, T, d_v)
+    T, d_k = x.shape[-2], q.shape[-1]
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(d_k)  # (B, T, T)
+    if causal:
+        scores = np.where(np.tril(np.ones((T, T), dtype=bool), k=1), scores, -np.inf)
+    weights = softmax(scores, axis=-1)  # (B, T, T)
+    return weights @ v @ w_o, weights  # (B, T, D), (B, T, T)
+
+
+if __name__ == "__main__":
+    rng = np.random.default_rng(0)
+    B, T, D = 2, 64, 32  # the sizes of the grader's speed test
+    x = rng.normal(size=(B, T, D))
+    w_q, w_k, w_v, w_o = (rng.normal(size=(D, D)) / np.sqrt(D) for _ in range(4))
+    start = time.perf_counter()
+    looped = [self_attention_loops(x[b], w_q, w_k, w_v, w_o) for b in range(B)]
+    loops_time = time.perf_counter() - start
+    start = time.perf_counter()
+    out, weights = self_attention(x, w_q, w_k, w_v, w_o)
+    matrix_time = time.perf_counter() - start
+    assert np.allclose(out, np.stack([o for o, _ in looped])), "the two versions disagree"
+    print(f"loops {loops_time * 1e3:.2f} ms, matrix {matrix_time * 1e3:.3f} ms, "
+          f"ratio {loops_time / matrix_time:.0f}x (one run each: the grader takes medians)")
