@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXERCISES, KIT_ROOT, SOLUTIONS, copy_reference
+from conftest import KIT_ROOT, SOLUTIONS, copy_reference
 
 
 COLOUR_CODE = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]")
@@ -34,12 +34,8 @@ def test_list_shows_lab01_with_its_metadata():
     assert "lab01" in done.stdout and "Softmax" in done.stdout and "beginner" in done.stdout
 
 
-def test_untouched_stubs_get_zero_and_say_not_implemented(tmp_path):
-    folder = tmp_path / "lab01"
-    folder.mkdir()
-    for path in EXERCISES.joinpath("lab01").iterdir():
-        if path.is_file():
-            folder.joinpath(path.name).write_bytes(path.read_bytes())
+def test_untouched_stubs_get_zero_and_say_not_implemented(stubs):
+    folder = stubs("lab01")
     done = run("check", "lab01", "--path", str(folder), "--json")
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
