@@ -27,12 +27,18 @@ else:  # pragma: no cover
 
 from attn_grade.errors import AttnGradeError, LabSpecError
 from attn_grade.labspec import LABS_DIR, LabSpec, parse_lab
-from attn_grade.reference import KIT_ROOT
+from attn_grade.reference import KIT_ROOT, STUDENT_KIT_MARKER
 from attn_grade.report.heatmap_png import PNG_NAME
 from attn_grade.stubs import exercise_files, exercises_dir, solution_bodies
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NEVER_COPIED = ("__pycache__", "*.pyc", ".*", "*.egg-info", PNG_NAME)
+_MARKER_TEXT = (
+    "# Written by `attn-grade release`: lab.toml beside this file is the student kit's,\n"
+    "# without its hidden tests. The grader refuses to grade with a reference here\n"
+    "# (it would skip the hidden tests): instructors install the full kit.\n"
+    "hidden_tests_removed = true\n"
+)
 _HEADER = re.compile(r"^\[\[?[A-Za-z_][\w.\-\"]*\]\]?\s*(#.*)?$")
 
 
@@ -42,6 +48,8 @@ class ReleaseError(AttnGradeError):
 
 def build_release(out: Path, labs: list[LabSpec], solutions: dict[str, Path]) -> list[Path]:
     """Write the student kit for `labs` into the empty or new folder `out`."""
+    if out.exists() and not out.is_dir():
+        raise ReleaseError(f"{out} is a file: choose a new folder for the release")
     if out.exists() and any(out.iterdir()):
         raise ReleaseError(f"{out} is not empty: choose a new folder for the release")
     for lab in labs:
@@ -62,6 +70,7 @@ def build_release(out: Path, labs: list[LabSpec], solutions: dict[str, Path]) ->
     for lab in labs:
         spec_file = out / "grader" / "attn_grade" / "labs" / lab.id / "lab.toml"
         spec_file.write_text(public_spec((lab.spec_dir / "lab.toml").read_text("utf-8")), "utf-8")
+        (spec_file.parent / STUDENT_KIT_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         _write_exercises(lab, solutions[lab.id], out / "exercises" / lab.id)
     shutil.copy2(KIT_ROOT / "pyproject.toml", out / "pyproject.toml")
     for name in ("LICENSE", "LICENSE.md"):
