@@ -219,3 +219,10 @@ def test_an_explicit_solutions_folder_is_the_one_bundled(places, tmp_path):
     with zipfile.ZipFile(target) as bundle:
         softmax = bundle.read("solutions/lab01/softmax.py").decode()
     assert "the instructor's own copy" in softmax
+
+
+@pytest.mark.parametrize("command", ["check", "list", "grade", "gradescope", "release"])
+def test_help_still_works_and_exits_0(command):
+    done = attn_grade([command, "--help"], {}, cwd=str(KIT_ROOT))
+    assert done.returncode == 0, done.stderr
+    assert "Usage" in done.stdout and done.stderr == ""

@@ -14,8 +14,9 @@ import pytest
 from attn_grade.cli import app
 from attn_grade.labspec import lab_ids, load_lab
 from attn_grade.reference import KIT_ROOT, find_solutions
-from attn_grade.release import public_spec
+from attn_grade.release import build_release, public_spec
 from attn_grade.stubs import exercise_files, solution_bodies
+from conftest import write_stubs
 from typer.testing import CliRunner
 
 if sys.version_info >= (3, 11):
@@ -28,11 +29,15 @@ RELEASED = [lab for lab in lab_ids() if load_lab(lab).public_data_path.is_file()
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("release") / "kit"
-    options = [arg for lab in RELEASED for arg in ("--lab", lab)]
-    result = CliRunner().invoke(app, ["release", str(out), *options])
-    assert result.exit_code == 0, result.output
-    return out
+    """The kit `attn-grade release` writes, with the handouts as committed (the working
+    tree's exercises/ may hold a student's answers, which the command would refuse)."""
+    root = tmp_path_factory.mktemp("release")
+    for lab in RELEASED:
+        write_stubs(lab, root / "handouts" / lab)
+    specs = [load_lab(lab) for lab in RELEASED]
+    build_release(root / "kit", specs, {s.id: find_solutions(s) for s in specs},
+                  handouts=root / "handouts")
+    return root / "kit"
 
 
 def test_the_kit_holds_no_solution_code(kit):

@@ -262,6 +262,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     as_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
     no_args_help = getattr(click, "NoArgsIsHelpError", ())
+    click_error = click.ClickException
     try:
         code = typer.main.get_command(app).main(
             args, prog_name="attn-grade", standalone_mode=False
@@ -269,14 +270,14 @@ def main(argv: list[str] | None = None) -> None:
     except no_args_help as exc:  # `attn-grade` alone: the help, as click shows it
         exc.show()
         code = USAGE
-    except click.ClickException as exc:  # a wrong option or argument, found by click
+    except click_error as exc:  # a wrong option or argument, found by click
         context = getattr(exc, "ctx", None)
         name = context.command_path.partition(" ")[2] if context is not None else ""
         where = f"{name}: " if name else ""
         hint = f" (see {context.command_path} --help)" if context is not None else ""
         show_error(f"{where}{exc.format_message()}{hint}", USAGE, as_json)
         code = USAGE
-    except click.Abort:
+    except typer.Abort:
         show_error("interrupted", 130, as_json)
         code = 130
     except Exception as exc:  # a bug: still one line, with a way to see the traceback

@@ -179,6 +179,9 @@ def run_autograder(root: Path) -> dict[str, Any]:
     lab = load_lab(config["lab"])
     if os.geteuid() == 0:
         lock_down([source])
+    from attn_grade.runner import Limits
+
+    Limits()  # a wrong ATTN_GRADE_* variable is the bundle's fault (raises), not a student's 0
     try:
         submission = find_submission(root / "submission", lab)
         with student_copy(submission) as path:
