@@ -58,6 +58,7 @@ def build_release(
         raise ReleaseError(f"{out} is a file: choose a new folder for the release")
     if out.exists() and any(out.iterdir()):
         raise ReleaseError(f"{out} is not empty: choose a new folder for the release")
+    out.mkdir(parents=True, exist_ok=True)  # an unwritable place is the first thing said
     for lab in labs:
         if not lab.public_data_path.is_file():
             raise ReleaseError(
@@ -71,7 +72,6 @@ def build_release(
             + ", ".join(edited)
             + ". Commit them, or restore them with `git checkout -- FILE`."
         )
-    out.mkdir(parents=True, exist_ok=True)
     _copy_package(out / "grader" / "attn_grade", {lab.id for lab in labs})
     for lab in labs:
         spec_file = out / "grader" / "attn_grade" / "labs" / lab.id / "lab.toml"
