@@ -23,7 +23,8 @@ GRADER_FAILED = 3  # exit code of a failure of the grader itself
 
 def show_error(message: str, exit_code: int, as_json: bool) -> None:
     """Print `message` as one line on stderr (and the JSON error object with --json)."""
-    line = " ".join(str(message).split())  # one line, whatever the message held
+    # one line of plain text, whatever the message held (it may quote a submission's name)
+    line = "".join(c if c.isprintable() else "?" for c in " ".join(str(message).split()))
     if as_json:
         sys.stdout.write(json.dumps({"error": line, "exit_code": exit_code}) + "\n")
         sys.stdout.flush()
