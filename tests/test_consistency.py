@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SOLUTIONS, committed, write_stubs
-
 from attn_grade.frozen import freeze_arrays
 from attn_grade.labspec import lab_ids, load_lab
 from attn_grade.reference import load_reference
 from attn_grade.stubs import exercise_files, solution_bodies, stale_files
+from conftest import SOLUTIONS, committed, write_stubs
 
 LABS = [lab for lab in lab_ids() if (SOLUTIONS / lab).is_dir()]
 
