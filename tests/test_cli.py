@@ -9,8 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXERCISES, KIT_ROOT, SOLUTIONS, copy_reference
-
+from conftest import KIT_ROOT, SOLUTIONS, copy_reference
 
 COLOUR_CODE = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]")
 
@@ -34,12 +33,8 @@ def test_list_shows_lab01_with_its_metadata():
     assert "lab01" in done.stdout and "Softmax" in done.stdout and "beginner" in done.stdout
 
 
-def test_untouched_stubs_get_zero_and_say_not_implemented(tmp_path):
-    folder = tmp_path / "lab01"
-    folder.mkdir()
-    for path in EXERCISES.joinpath("lab01").iterdir():
-        if path.is_file():
-            folder.joinpath(path.name).write_bytes(path.read_bytes())
+def test_untouched_stubs_get_zero_and_say_not_implemented(stubs):
+    folder = stubs("lab01")
     done = run("check", "lab01", "--path", str(folder), "--json")
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
@@ -146,3 +141,29 @@ def test_an_infinite_loop_costs_only_its_own_tests(tmp_path):
     statuses = {t["name"]: t["status"] for t in report["tests"]}
     assert statuses["softmax_axis_0"] == "timeout"
     assert all(s == "passed" for n, s in statuses.items() if n != "softmax_axis_0")
+
+
+def test_a_student_install_never_imports_the_instructor_extra():
+    """nbgrader and ipykernel are the [instructor] extra: no module of the kit imports them."""
+    code = (
+        "import importlib, pkgutil, sys, attn_grade\n"
+        "for m in pkgutil.iter_modules(attn_grade.__path__):\n"
+        "    if m.name != '__main__' and not m.ispkg:\n"
+        "        importlib.import_module('attn_grade.' + m.name)\n"
+        "print(sorted(n for n in ('nbgrader', 'ipykernel', 'jupyter_client') if n in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_nbgrader_without_nbgrader_installed_names_the_extra(tmp_path, monkeypatch):
+    from attn_grade import cli_instructor
+    from attn_grade.cli import app
+    from typer.testing import CliRunner
+
+    monkeypatch.setattr(cli_instructor, "find_spec", lambda name: None)
+    result = CliRunner().invoke(app, ["nbgrader", "lab01", str(tmp_path / "course")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "course" / "source" / "lab01" / "lab01.ipynb").is_file()
+    assert "python -m pip install 'attn-grade[instructor]'" in result.output

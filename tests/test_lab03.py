@@ -7,7 +7,7 @@ import pytest
 from attn_grade.labspec import load_lab
 from attn_grade.reference import find_solutions, load_reference
 from attn_grade.stubs import solution_bodies
-from conftest import EXERCISES, SOLUTIONS
+from conftest import SOLUTIONS, write_stubs
 
 LAB = "lab03"
 
@@ -23,17 +23,18 @@ def test_issue_diagnosis_ids_exist():
             "transposed-weights", "softmax-wrong-axis"} <= ids
 
 
-def test_labs_stay_self_contained():
+def test_labs_stay_self_contained(tmp_path):
     """No lab imports another lab's modules, and no stub ships a solution."""
     own = {lab: {p.stem for p in (SOLUTIONS / lab).glob("*.py")} for lab in ("lab01", "lab02", "lab03")}
     for lab in ("lab02", "lab03"):
+        stubs = write_stubs(lab, tmp_path / lab)
         others = set().union(*(names for other, names in own.items() if other != lab)) - own[lab]
-        for path in (EXERCISES / lab).glob("*.py"):
+        for path in stubs.glob("*.py"):
             text = path.read_text(encoding="utf-8")
             for name in others:
                 assert f"import {name}" not in text and f"from {name} " not in text, (path, name)
         for path in (SOLUTIONS / lab).glob("*.py"):
-            stub = EXERCISES / lab / path.name
+            stub = stubs / path.name
             if stub.is_file():
                 for body in solution_bodies(path.read_text(encoding="utf-8")):
                     assert body not in stub.read_text(encoding="utf-8")

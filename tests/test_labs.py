@@ -16,15 +16,15 @@ from attn_grade.expected import expect
 from attn_grade.grading import grade
 from attn_grade.labspec import lab_ids, load_lab
 from attn_grade.reference import find_solutions, load_reference
-from conftest import EXERCISES, SOLUTIONS, copy_reference
+from conftest import SOLUTIONS, committed, copy_reference
 
 LABS = [lab for lab in lab_ids() if (SOLUTIONS / lab).is_dir()]
 SEEDS = (2017, 1, 2)
 
 
 @pytest.mark.parametrize("lab_id", LABS)
-def test_stubs_score_zero_with_clear_messages(lab_id):
-    result = grade(lab_id, EXERCISES / lab_id, seed=1)
+def test_stubs_score_zero_with_clear_messages(lab_id, stubs):
+    result = grade(lab_id, stubs(lab_id), seed=1)
     assert result.hidden_tests_ran
     assert result.score == 0
     for t in result.tests:
@@ -80,11 +80,11 @@ def test_each_mistake_is_seen_and_named_unambiguously(lab_id):
 @pytest.mark.parametrize("lab_id", LABS)
 def test_handouts_state_the_contract_and_tie_the_checklist(lab_id):
     lab = load_lab(lab_id)
-    for folder in (EXERCISES / lab_id, SOLUTIONS / lab_id):
-        readme = (folder / "README.md").read_text(encoding="utf-8")
+    for folder in (f"exercises/{lab_id}", f"solutions/{lab_id}"):  # as committed
+        readme = committed(f"{folder}/README.md")
         for function in lab.functions:
             assert f"{function}(" in readme, f"{folder}/README.md does not state {function}"
-        checklist = (folder / "CHECKLIST.md").read_text(encoding="utf-8")
+        checklist = committed(f"{folder}/CHECKLIST.md")
         tags = {m["id"] for m in CHECK_TAG.finditer(checklist)}
         expected = {d.id for d in lab.deliverables} | {f"tests:{f}" for f in lab.functions}
         assert tags == expected
@@ -97,7 +97,7 @@ def test_report_template_earns_nothing(lab_id, tmp_path):
     """The template's instructions (> lines) do not count as answers."""
     submission = copy_reference(lab_id, tmp_path / lab_id)
     (submission / "REPORT.md").write_text(
-        (EXERCISES / lab_id / "REPORT.md").read_text(encoding="utf-8"), encoding="utf-8")
+        committed(f"exercises/{lab_id}/REPORT.md"), encoding="utf-8")
     result = grade(lab_id, submission, seed=1)
     reports = [d for d in result.deliverables if d.id != "visualize"]
     assert reports and all(d.status == "incomplete" for d in reports)

@@ -45,7 +45,10 @@ def nbgrader_env(tmp_path_factory) -> dict[str, str]:
         "language": "python",
     }
     (kernels / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
-    env = dict(os.environ, JUPYTER_PATH=str(kernels.parent.parent))
+    paths = [str(kernels.parent.parent)]
+    if sys.base_prefix != sys.prefix:  # a venv with system site-packages: nbconvert's templates
+        paths.append(str(Path(sys.base_prefix) / "share" / "jupyter"))  # sit in the base's share
+    env = dict(os.environ, JUPYTER_PATH=os.pathsep.join(paths))
     env.pop(
         "ATTN_GRADE_SOLUTIONS", None
     )  # hidden tests find the reference via the editable install

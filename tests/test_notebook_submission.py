@@ -121,7 +121,7 @@ def test_a_missing_function_is_named_with_its_signature(tmp_path):
         new_code_cell("def scaled_dot_product_attention(q, k, v, mask=None:\n    pass"),
     )
     code, report, output = _check(path)
-    assert code == 1 and report is None
+    assert code == 1 and report == {"error": report["error"], "exit_code": 1}  # --json error
     assert "scaled_dot_product_attention(q, k, v, mask=None)" in output
     assert "Found: softmax" in output
     assert "cell 2" in output  # the cell that did not parse

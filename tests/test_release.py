@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,8 +14,9 @@ import pytest
 from attn_grade.cli import app
 from attn_grade.labspec import lab_ids, load_lab
 from attn_grade.reference import KIT_ROOT, find_solutions
-from attn_grade.release import public_spec
+from attn_grade.release import build_release, public_spec
 from attn_grade.stubs import exercise_files, solution_bodies
+from conftest import write_stubs
 from typer.testing import CliRunner
 
 if sys.version_info >= (3, 11):
@@ -27,11 +29,15 @@ RELEASED = [lab for lab in lab_ids() if load_lab(lab).public_data_path.is_file()
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("release") / "kit"
-    options = [arg for lab in RELEASED for arg in ("--lab", lab)]
-    result = CliRunner().invoke(app, ["release", str(out), *options])
-    assert result.exit_code == 0, result.output
-    return out
+    """The kit `attn-grade release` writes, with the handouts as committed (the working
+    tree's exercises/ may hold a student's answers, which the command would refuse)."""
+    root = tmp_path_factory.mktemp("release")
+    for lab in RELEASED:
+        write_stubs(lab, root / "handouts" / lab)
+    specs = [load_lab(lab) for lab in RELEASED]
+    build_release(root / "kit", specs, {s.id: find_solutions(s) for s in specs},
+                  handouts=root / "handouts")
+    return root / "kit"
 
 
 def test_the_kit_holds_no_solution_code(kit):
@@ -86,9 +92,15 @@ def test_public_spec_keeps_the_comments_that_follow_a_hidden_test():
     assert 'visibility = "hidden"' not in public
 
 
+RUNTIME_DEPENDENCIES = {"numpy", "matplotlib", "typer", "rich", "nbformat", "tomli"}
+
+
 def test_the_kit_installs_in_a_fresh_venv_and_checks_lab01(kit, tmp_path):
-    """Offline: the venv sees this interpreter's packages (numpy, setuptools...); the kit
-    itself is built and installed from its folder, not editable."""
+    """Installed the way students do, `pip install ./kit` (an isolated build: pip brings the
+    build's setuptools from the package index or its find-links, whatever setuptools the
+    venv has). The venv sees this interpreter's packages (numpy...), so nothing else is
+    downloaded. The kit needs the runtime dependencies only, and refuses to grade with a
+    reference (its lab specs have no hidden tests)."""
     venv = tmp_path / "venv"
     subprocess.run(
         [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
@@ -97,19 +109,26 @@ def test_the_kit_installs_in_a_fresh_venv_and_checks_lab01(kit, tmp_path):
     python, script = venv / "bin" / "python", venv / "bin" / "attn-grade"
     copy = tmp_path / "kit"
     shutil.copytree(kit, copy)
-    install = [python, "-m", "pip", "install", "-q", "--no-index", "--no-build-isolation", copy]
-    subprocess.run(install, check=True, timeout=600)
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "-q", str(copy)], capture_output=True, text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
     env = {k: v for k, v in os.environ.items() if k != "ATTN_GRADE_SOLUTIONS"}
 
     where = subprocess.run(
-        [python, "-c", "import attn_grade; print(attn_grade.__file__)"],
+        [python, "-c", "import attn_grade, importlib.metadata as m; print(attn_grade.__file__);"
+         "print('\\n'.join(m.requires('attn-grade')))"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert Path(where.stdout.strip()).is_relative_to(venv)
+    location, *requirements = where.stdout.splitlines()
+    assert Path(location).is_relative_to(venv)
+    runtime = {re.split(r"[<>=;\[ ]", r)[0] for r in requirements if "extra ==" not in r}
+    assert runtime == RUNTIME_DEPENDENCIES, "a student installs the runtime dependencies only"
 
     stubs = subprocess.run(
         [script, "check", "lab01", "--no-png"], cwd=copy, env=env, capture_output=True, text=True
@@ -121,6 +140,9 @@ def test_the_kit_installs_in_a_fresh_venv_and_checks_lab01(kit, tmp_path):
     answers.mkdir()
     for module in load_lab("lab01").modules:
         shutil.copy2(KIT_ROOT / "solutions" / "lab01" / f"{module}.py", answers)
+    (tmp_path / "solutions").mkdir()  # a student's own folder named solutions: not a reference
+    for module in load_lab("lab01").modules:
+        shutil.copy2(answers / f"{module}.py", tmp_path / "solutions")
     checked = subprocess.run(
         [script, "check", "lab01", "--path", answers, "--json", "--no-png"],
         cwd=tmp_path,
@@ -136,6 +158,24 @@ def test_the_kit_installs_in_a_fresh_venv_and_checks_lab01(kit, tmp_path):
         == report["public_total"]
         == len(load_lab("lab01").tests_with("public"))
     )
+
+    # an instructor with only the student kit installed: told what to install, never
+    # graded without the hidden tests
+    submissions = tmp_path / "submissions"
+    shutil.copytree(answers, submissions / "alice")
+    for command in (
+        ["grade", "lab01", str(submissions), "--out", str(tmp_path / "results"),
+         "--solutions", str(KIT_ROOT / "solutions")],
+        ["check", "lab01", "--path", str(answers), "--solutions", str(KIT_ROOT / "solutions")],
+        ["grade", "lab01", str(submissions), "--out", str(tmp_path / "results")],
+    ):
+        refused = subprocess.run(
+            [script, *command], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "student kit" in refused.stderr and "attn-grade[instructor]" in refused.stderr
+        assert "Traceback" not in refused.stdout + refused.stderr
+    assert not (tmp_path / "results" / "gradebook.csv").exists()
 
 
 def test_handouts_edited_since_the_last_commit_are_named(tmp_path):

@@ -13,6 +13,15 @@ from typing import Annotated
 import typer
 
 from attn_grade import __version__
+from attn_grade.cli_options import (
+    GRADER_FAILED,
+    USAGE,
+    budget_seconds,
+    os_error_message,
+    positive_seconds,
+    show_error,
+    solutions_option,
+)
 from attn_grade.errors import AttnGradeError
 from attn_grade.language import checked_language
 
@@ -26,23 +35,36 @@ app = typer.Typer(
 
 
 def command(name: str | None = None) -> Callable[[Callable], Callable]:
-    """Register a command whose domain errors become a message and an exit code, not a traceback."""
+    """Register a command whose errors become one line and an exit code, not a traceback:
+    AttnGradeError by its exit_code, an OSError on a path the user gave as a usage error (2).
+    With --json, the error is also one JSON object on stdout."""
 
     def register(function: Callable) -> Callable:
         @functools.wraps(function)
         def run(*args, **kwargs):
+            as_json = bool(kwargs.get("json_output"))
             try:
                 return function(*args, **kwargs)
             except AttnGradeError as exc:
-                from attn_grade.report.plain import plain
-
-                typer.echo(f"attn-grade: {plain(exc)}", err=True)  # it may name a student's file
+                show_error(str(exc), exc.exit_code, as_json)
                 raise typer.Exit(exc.exit_code) from None
+            except OSError as exc:
+                message, code = os_error_message(exc, _paths_given(kwargs))
+                show_error(message, code, as_json)
+                raise typer.Exit(code) from None
 
         app.command(name)(run)
         return function
 
     return register
+
+
+def _paths_given(options: dict) -> list[Path]:
+    paths = []
+    for value in options.values():
+        values = value if isinstance(value, list | tuple) else [value]
+        paths += [v for v in values if isinstance(v, Path)]
+    return paths
 
 
 def _version(value: bool) -> None:
@@ -88,23 +110,27 @@ def check(
         bool, typer.Option(help="Run hidden tests when the reference solutions are present.")
     ] = True,
     seed: Annotated[
-        int | None, typer.Option(help="Seed of the hidden tests' inputs (to repeat a grading).")
+        int | None,
+        typer.Option(min=0, help="Seed of the hidden tests' inputs (to repeat a grading)."),
     ] = None,
     solutions: Annotated[
-        Path | None, typer.Option(help="Folder of the reference solutions (instructors).")
+        Path | None, solutions_option("Folder of the reference solutions (instructors).")
     ] = None,
     lang: Annotated[
         str | None, typer.Option(help="Language of the hints: en or pt (default: from $LANG).")
     ] = None,
     time_limit: Annotated[
         float | None,
-        typer.Option(help="Seconds per test (default: the lab's; ATTN_GRADE_TIME_LIMIT).", min=0.1),
+        typer.Option(
+            callback=positive_seconds,
+            help="Seconds per test (default: the lab's; ATTN_GRADE_TIME_LIMIT).",
+        ),
     ] = None,
     time_budget: Annotated[
         float | None,
         typer.Option(
+            callback=budget_seconds,
             help="Seconds for all the tests (default: the lab's; ATTN_GRADE_TIME_BUDGET; 0: none).",
-            min=0,
         ),
     ] = None,
 ) -> None:
@@ -119,13 +145,16 @@ def check(
     from attn_grade.grading import grade
     from attn_grade.history import save_report
     from attn_grade.labspec import load_lab
-    from attn_grade.runner import Limits
+    from attn_grade.runner import Limits, sandbox_mode
 
     # One submission: fresh processes start sooner than a warm zygote, whose start-up
     # (numpy, matplotlib, a warm-up figure) pays off only over many (attn-grade grade).
-    mode = os.environ.get("ATTN_GRADE_SANDBOX", "spawn")
     spec = load_lab(lab)
-    limits = Limits(time_limit=time_limit or spec.time_limit, mode=mode, time_budget=time_budget)
+    limits = Limits(
+        time_limit=time_limit or spec.time_limit,
+        mode=sandbox_mode("spawn"),
+        time_budget=time_budget,
+    )
     submitted = path if path is not None else _default_folder(lab)
     result = grade(
         lab, submitted, solutions=solutions, hidden=hidden, seed=seed, lang=lang, limits=limits
@@ -185,9 +214,7 @@ def list_labs() -> None:
 @command()
 def freeze(
     lab: Annotated[str, typer.Argument(help="The lab whose public expectations to regenerate.")],
-    solutions: Annotated[
-        Path | None, typer.Option(help="Folder of the reference solutions.")
-    ] = None,
+    solutions: Annotated[Path | None, solutions_option()] = None,
 ) -> None:
     """Recompute the public tests' frozen inputs and expected outputs from the reference
     (instructors; the file ships with the student kit)."""
@@ -206,9 +233,7 @@ def sync(
     check_only: Annotated[
         bool, typer.Option("--check", help="Only report stale files; exit 1 if any.")
     ] = False,
-    solutions: Annotated[
-        Path | None, typer.Option(help="Folder of the reference solutions.")
-    ] = None,
+    solutions: Annotated[Path | None, solutions_option()] = None,
 ) -> None:
     """Regenerate exercises/LAB (the stubs) from solutions/LAB, the single source."""
     from attn_grade.labspec import load_lab
@@ -260,6 +285,41 @@ command("nbgrader")(cli_instructor.nbgrader_course)
 command("release")(cli_instructor.release)
 
 
-def main() -> None:
-    """Entry point of the `attn-grade` script."""
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `attn-grade` script: every error ends as one line and an exit
+    code (2 for a usage error, 3 when the grader failed), never a traceback.
+    ATTN_GRADE_TRACEBACK=1 shows the traceback of an unexpected error (for a bug report)."""
+    # click's exceptions, from the click that typer uses (recent typers carry their own)
+    click = sys.modules[typer.BadParameter.__module__]
+    args = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+    no_args_help = getattr(click, "NoArgsIsHelpError", ())
+    click_error = click.ClickException
+    try:
+        code = typer.main.get_command(app).main(
+            args, prog_name="attn-grade", standalone_mode=False
+        )
+    except no_args_help as exc:  # `attn-grade` alone: the help, as click shows it
+        exc.show()
+        code = USAGE
+    except click_error as exc:  # a wrong option or argument, found by click
+        context = getattr(exc, "ctx", None)
+        name = context.command_path.partition(" ")[2] if context is not None else ""
+        where = f"{name}: " if name else ""
+        hint = f" (see {context.command_path} --help)" if context is not None else ""
+        show_error(f"{where}{exc.format_message()}{hint}", USAGE, as_json)
+        code = USAGE
+    except typer.Abort:
+        show_error("interrupted", 130, as_json)
+        code = 130
+    except Exception as exc:  # a bug: still one line, with a way to see the traceback
+        if os.environ.get("ATTN_GRADE_TRACEBACK"):
+            raise
+        show_error(
+            f"internal error, not a verdict on your code: {type(exc).__name__}: {exc} "
+            "(ATTN_GRADE_TRACEBACK=1 shows where)",
+            GRADER_FAILED,
+            as_json,
+        )
+        code = GRADER_FAILED
+    sys.exit(code if isinstance(code, int) else 0)

@@ -12,6 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
+from attn_grade.cli_options import (
+    folder_target,
+    new_file_target,
+    positive_seconds,
+    solutions_option,
+)
 from attn_grade.errors import UsageError
 from attn_grade.language import checked_language
 
@@ -28,25 +34,25 @@ def grade_class(
         Path, typer.Option("--out", "-o", help="Results folder (reports, feedback, CSV).")
     ],
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Submissions graded at once (default: CPUs).")
-    ] = 0,
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Submissions graded at once (default: CPUs)."),
+    ] = None,
     resume: Annotated[
         bool,
         typer.Option(help="Keep the finished results in --out; grade only the rest."),
     ] = False,
     seed: Annotated[
         int | None,
-        typer.Option(help="One seed for every student's hidden tests (default: one each)."),
+        typer.Option(min=0, help="One seed for every student's hidden tests (default: one each)."),
     ] = None,
     new_seeds: Annotated[
         bool,
         typer.Option(help="On a regrade, draw new seeds instead of reusing the recorded ones."),
     ] = False,
-    solutions: Annotated[
-        Path | None, typer.Option(help="Folder of the reference solutions.")
-    ] = None,
+    solutions: Annotated[Path | None, solutions_option()] = None,
     time_limit: Annotated[
-        float | None, typer.Option(help="Seconds per test (default: the lab's).")
+        float | None,
+        typer.Option(callback=positive_seconds, help="Seconds per test (default: the lab's)."),
     ] = None,
     lang: Annotated[str, typer.Option(help="Language of the hints: en or pt.")] = "en",
     png: Annotated[
@@ -66,11 +72,11 @@ def grade_class(
     from attn_grade.labspec import load_lab
     from attn_grade.reference import require_solutions
     from attn_grade.report.batch_summary import print_summary
+    from attn_grade.runner import Limits
 
     spec = load_lab(lab)
     checked_language(lang)
-    if jobs < 0 or (time_limit is not None and time_limit <= 0):
-        raise UsageError("--jobs and --time-limit must be positive")
+    Limits()  # a wrong ATTN_GRADE_* variable is a usage error now, not one per student
     reference = require_solutions(spec, solutions, "batch grading runs the hidden tests")
     entries = batch.discover(submissions)
     for entry in entries:  # ids that are not the entry's name (clashes, control characters)
@@ -79,6 +85,7 @@ def grade_class(
     out = out.resolve()
     if out.is_relative_to(submissions.resolve()):
         raise UsageError(f"--out {out} is inside {submissions}: it would be graded as a student")
+    folder_target(out, "--out")
     config = batch.BatchConfig(lab, reference, out, lang, time_limit, png)
     plan = batch.plan(config, entries, resume=resume, seed=seed, new_seeds=new_seeds)
     console = Console()
@@ -161,7 +168,7 @@ def gradescope_bundle(
         "autograder.zip"
     ),
     solutions: Annotated[
-        Path | None, typer.Option(help="Folder of the reference solutions to put in the bundle.")
+        Path | None, solutions_option("Folder of the reference solutions to put in the bundle.")
     ] = None,
     hidden_visibility: Annotated[
         str,
@@ -172,7 +179,11 @@ def gradescope_bundle(
     ] = "after_published",
     wheel: Annotated[
         Path | None,
-        typer.Option(help="A built attn-grade wheel to ship (default: build one from this kit)."),
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="A built attn-grade wheel to ship (default: build one from this kit).",
+        ),
     ] = None,
 ) -> None:
     """Build a Gradescope autograder (setup.sh, run_autograder, the kit, the reference)."""
@@ -183,6 +194,9 @@ def gradescope_bundle(
     spec = load_lab(lab)
     if hidden_visibility not in gradescope.VISIBILITIES:
         raise UsageError(f"--hidden-visibility must be one of {', '.join(gradescope.VISIBILITIES)}")
+    if wheel is not None and wheel.suffix != ".whl":
+        raise UsageError(f"--wheel {wheel} is not a wheel (a .whl file)")
+    new_file_target(output, "--output", "autograder.zip")
     reference = require_solutions(spec, solutions, "the bundle needs them")
     written = gradescope.build_bundle(spec, reference, output, hidden_visibility, wheel)
     typer.echo(f"wrote {written} (upload it as the autograder of a Gradescope assignment)")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from attn_grade.cli_options import folder_target, solutions_option
+from attn_grade.errors import UsageError
 from attn_grade.reference import require_solutions
 
 
@@ -17,11 +20,9 @@ def nbgrader_course(
         str, typer.Option(help="CourseDirectory.course_id of a new nbgrader_config.py.")
     ] = "attn-grade",
     timeout: Annotated[
-        int, typer.Option(help="Seconds per notebook cell when nbgrader runs it.")
+        int, typer.Option(min=1, help="Seconds per notebook cell when nbgrader runs it.")
     ] = 120,
-    solutions: Annotated[
-        Path | None, typer.Option(help="Folder of the reference solutions.")
-    ] = None,
+    solutions: Annotated[Path | None, solutions_option()] = None,
 ) -> None:
     """Write COURSE_DIR/source/LAB/LAB.ipynb (and nbgrader_config.py if absent) from the
     reference; then run `nbgrader generate_assignment LAB` in COURSE_DIR."""
@@ -29,10 +30,17 @@ def nbgrader_course(
     from attn_grade.nbgrader_course import write_course
 
     spec = load_lab(lab)
-    for path in write_course(
-        spec, require_solutions(spec, solutions), course_dir, course_id, timeout
-    ):
+    if not course_id.strip():
+        raise UsageError("--course-id must not be empty")
+    reference = require_solutions(spec, solutions, "the notebook is made from them")
+    folder_target(course_dir, "COURSE_DIR")
+    for path in write_course(spec, reference, course_dir, course_id, timeout):
         typer.echo(f"wrote {path}")
+    if find_spec("nbgrader") is None:
+        typer.echo(
+            "nbgrader is not installed here; to run it on this course: "
+            "python -m pip install 'attn-grade[instructor]' (or nbgrader itself)"
+        )
 
 
 def release(
@@ -42,7 +50,7 @@ def release(
         typer.Option("--lab", help="A lab to include (repeat the option); default: every lab."),
     ] = None,
     solutions: Annotated[
-        Path | None, typer.Option(help="Folder of the reference solutions (or of all labs).")
+        Path | None, solutions_option("Folder of the reference solutions (or of all labs).")
     ] = None,
 ) -> None:
     """Write the student kit to OUT_DIR: grader, exercise stubs, handouts, reading list and

@@ -56,19 +56,29 @@ def build_bundle(
     hidden_visibility: str = "after_published",
     wheel: Path | None = None,
 ) -> Path:
-    """Write the autograder zip for `lab`, with the reference solutions in `solutions`."""
+    """Write the autograder zip for `lab`, with the reference solutions in `solutions`.
+
+    The zip is written beside `output` under a temporary name, then renamed over it: a
+    failed build leaves no half-written bundle. `output`'s folder must exist.
+    """
+    if output.is_dir():
+        raise UsageError(f"{output} is a folder: give the zip to write")
     with private_tempdir("bundle") as tmp:
         wheel = wheel or build_wheel(Path(tmp))
         config = {"lab": lab.id, "hidden_visibility": hidden_visibility, "kit": __version__}
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as bundle:
-            for name in SCRIPTS:
-                _add(bundle, name, (TEMPLATES / name).read_bytes(), executable=True)
-            _add(bundle, "requirements.txt", "\n".join(requirements()) + "\n")
-            _add(bundle, BUNDLE_CONFIG, json.dumps(config, indent=1) + "\n")
-            _add(bundle, f"dist/{wheel.name}", wheel.read_bytes())
-            for source in sorted(solutions.glob("*.py")):
-                _add(bundle, f"solutions/{lab.id}/{source.name}", source.read_bytes())
+        partial = output.with_name(f".{output.name}.{secrets.token_hex(4)}.partial")
+        try:
+            with zipfile.ZipFile(partial, "x", zipfile.ZIP_DEFLATED) as bundle:
+                for name in SCRIPTS:
+                    _add(bundle, name, (TEMPLATES / name).read_bytes(), executable=True)
+                _add(bundle, "requirements.txt", "\n".join(requirements()) + "\n")
+                _add(bundle, BUNDLE_CONFIG, json.dumps(config, indent=1) + "\n")
+                _add(bundle, f"dist/{wheel.name}", wheel.read_bytes())
+                for source in sorted(solutions.glob("*.py")):
+                    _add(bundle, f"solutions/{lab.id}/{source.name}", source.read_bytes())
+            os.replace(partial, output)
+        finally:
+            partial.unlink(missing_ok=True)
     return output
 
 
@@ -102,12 +112,13 @@ def build_wheel(into: Path) -> Path:
             shutil.copy2(path, source / name)
     base = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(into / "dist")]
     attempts = [
-        # offline, with the setuptools already installed (it needs bdist_wheel: setuptools
-        # >= 70.1 or the wheel package; a fresh venv's setuptools 65 has neither)
-        base + ["--no-build-isolation", "--no-index", str(source)],
-        # else pip's usual isolated build, which fetches setuptools from the package index
+        # pip's usual isolated build (what `pip install ./kit` does): setuptools comes from
+        # the package index, or from pip's find-links or cache when offline
         base + [str(source)],
     ]
+    if _can_build_wheels_here():
+        # offline, with the setuptools already installed: first, it needs no index at all
+        attempts.insert(0, base + ["--no-build-isolation", "--no-index", str(source)])
     errors = []
     for command in attempts:
         done = subprocess.run(command, capture_output=True, text=True)
@@ -120,6 +131,20 @@ def build_wheel(into: Path) -> Path:
         "(`pip install wheel` or a newer setuptools helps offline; or pass --wheel FILE):\n"
         + "\n".join(errors)
     )
+
+
+def _can_build_wheels_here() -> bool:
+    """Whether the installed setuptools builds wheels without an isolated build: it needs
+    bdist_wheel, in setuptools >= 70.1 or from the wheel package (a fresh venv's
+    setuptools 65 has neither; the [instructor] extra installs a recent setuptools)."""
+    from importlib.util import find_spec
+
+    try:
+        version = metadata.version("setuptools")
+    except metadata.PackageNotFoundError:
+        return False
+    numbers = tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+    return numbers >= (70, 1) or find_spec("wheel") is not None
 
 
 # -- locking the reference away ------------------------------------------------------------
@@ -155,6 +180,9 @@ def run_autograder(root: Path) -> dict[str, Any]:
     lab = load_lab(config["lab"])
     if os.geteuid() == 0:
         lock_down([source])
+    from attn_grade.runner import Limits
+
+    Limits()  # a wrong ATTN_GRADE_* variable is the bundle's fault (raises), not a student's 0
     try:
         submission = find_submission(root / "submission", lab)
         with student_copy(submission) as path:

@@ -21,23 +21,61 @@ MISTAKES_MODULE = "known_mistakes"
 KIT_ROOT = Path(__file__).resolve().parents[2]
 
 
+STUDENT_KIT_MARKER = "student-kit.toml"  # beside a lab.toml that `attn-grade release` wrote
+
+
 def find_solutions(lab: LabSpec, explicit: Path | None = None) -> Path | None:
     """The folder holding `lab`'s reference, or None (a student's kit has none).
 
-    Looked for in: the --solutions option, $ATTN_GRADE_SOLUTIONS, the kit this
-    package was installed from, and ./solutions.
+    An explicit place (the --solutions option, else $ATTN_GRADE_SOLUTIONS) is the only
+    one looked at: a wrong one raises ReferenceMissingError, never falls back to another
+    reference. Without one: the kit this package was installed from, then ./solutions.
+    In each place, the lab's modules are looked for in PLACE/LAB, then in PLACE itself.
     """
-    candidates = []
     if explicit is not None:
-        candidates.append(Path(explicit))
+        return _explicit_solutions(lab, Path(explicit), "--solutions")
     if os.environ.get("ATTN_GRADE_SOLUTIONS"):
-        candidates.append(Path(os.environ["ATTN_GRADE_SOLUTIONS"]))
-    candidates += [KIT_ROOT / "solutions", Path.cwd() / "solutions"]
-    for root in candidates:
-        for folder in (root / lab.id, root):
-            if all((folder / f"{m}.py").is_file() for m in lab.modules):
-                return folder.resolve()
+        return _explicit_solutions(lab, Path(os.environ["ATTN_GRADE_SOLUTIONS"]),
+                                   "ATTN_GRADE_SOLUTIONS")
+    if is_student_kit(lab):
+        return None  # a student's own ./solutions folder is not the reference
+    for root in (KIT_ROOT / "solutions", Path.cwd() / "solutions"):
+        folder = _lab_folder(lab, root)
+        if folder is not None:
+            return folder
     return None
+
+
+def is_student_kit(lab: LabSpec) -> bool:
+    """True when `lab`'s spec is the student kit's, without its hidden tests."""
+    return (lab.spec_dir / STUDENT_KIT_MARKER).is_file()
+
+
+def _lab_folder(lab: LabSpec, root: Path) -> Path | None:
+    for folder in (root / lab.id, root):
+        if all((folder / f"{m}.py").is_file() for m in lab.modules):
+            return folder.resolve()
+    return None
+
+
+def _explicit_solutions(lab: LabSpec, root: Path, given_by: str) -> Path:
+    from attn_grade.errors import ReferenceMissingError
+
+    folder = _lab_folder(lab, root)
+    if folder is None:
+        what = "does not exist" if not root.exists() else "is not a folder"
+        if root.is_dir():
+            modules = ", ".join(f"{m}.py" for m in lab.modules)
+            what = f"holds no reference of {lab.id} ({modules} in {lab.id}/ or in it)"
+        raise ReferenceMissingError(f"{given_by} {root} {what}")
+    if is_student_kit(lab):
+        # its lab spec has no hidden tests: grading with a reference would skip them silently
+        raise ReferenceMissingError(
+            f"this attn-grade is a student kit: its {lab.id} spec has no hidden tests, so "
+            f"{given_by} would grade the public tests only. Install the full kit to grade: "
+            "python -m pip install -e 'PATH/TO/attn-grade[instructor]'"
+        )
+    return folder
 
 
 def require_solutions(lab: LabSpec, explicit: Path | None = None, needed_for: str = "") -> Path:
@@ -47,6 +85,12 @@ def require_solutions(lab: LabSpec, explicit: Path | None = None, needed_for: st
     folder = find_solutions(lab, explicit)
     if folder is None:
         why = f"; {needed_for}" if needed_for else ""
+        if is_student_kit(lab):
+            raise ReferenceMissingError(
+                f"this attn-grade is a student kit, without the reference solutions of "
+                f"{lab.id} nor its hidden tests{why}. Install the full kit: "
+                "python -m pip install -e 'PATH/TO/attn-grade[instructor]'"
+            )
         raise ReferenceMissingError(
             f"The reference solutions of {lab.id} are not here (a student kit has none){why}: "
             "pass --solutions DIR."

@@ -27,12 +27,18 @@ else:  # pragma: no cover
 
 from attn_grade.errors import AttnGradeError, LabSpecError
 from attn_grade.labspec import LABS_DIR, LabSpec, parse_lab
-from attn_grade.reference import KIT_ROOT
+from attn_grade.reference import KIT_ROOT, STUDENT_KIT_MARKER
 from attn_grade.report.heatmap_png import PNG_NAME
 from attn_grade.stubs import exercise_files, exercises_dir, solution_bodies
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NEVER_COPIED = ("__pycache__", "*.pyc", ".*", "*.egg-info", PNG_NAME)
+_MARKER_TEXT = (
+    "# Written by `attn-grade release`: lab.toml beside this file is the student kit's,\n"
+    "# without its hidden tests. The grader refuses to grade with a reference here\n"
+    "# (it would skip the hidden tests): instructors install the full kit.\n"
+    "hidden_tests_removed = true\n"
+)
 _HEADER = re.compile(r"^\[\[?[A-Za-z_][\w.\-\"]*\]\]?\s*(#.*)?$")
 
 
@@ -40,29 +46,39 @@ class ReleaseError(AttnGradeError):
     """A student kit that cannot be written, or that would hold solution code."""
 
 
-def build_release(out: Path, labs: list[LabSpec], solutions: dict[str, Path]) -> list[Path]:
-    """Write the student kit for `labs` into the empty or new folder `out`."""
+def build_release(
+    out: Path, labs: list[LabSpec], solutions: dict[str, Path], handouts: Path | None = None
+) -> list[Path]:
+    """Write the student kit for `labs` into the empty or new folder `out`.
+
+    The handouts (README.md, CHECKLIST.md, REPORT.md of each lab) come from
+    `handouts`/LAB, by default the kit's exercises/, which must then match its last commit.
+    """
+    if out.exists() and not out.is_dir():
+        raise ReleaseError(f"{out} is a file: choose a new folder for the release")
     if out.exists() and any(out.iterdir()):
         raise ReleaseError(f"{out} is not empty: choose a new folder for the release")
+    out.mkdir(parents=True, exist_ok=True)  # an unwritable place is the first thing said
     for lab in labs:
         if not lab.public_data_path.is_file():
             raise ReleaseError(
                 f"{lab.id} has no frozen public tests: run `attn-grade freeze {lab.id}`, "
                 "or leave the lab out with --lab"
             )
-    edited = edited_handouts(labs)
+    edited = edited_handouts(labs) if handouts is None else []
     if edited:
         raise ReleaseError(
             "these handouts differ from the last commit and would ship as they are: "
             + ", ".join(edited)
             + ". Commit them, or restore them with `git checkout -- FILE`."
         )
-    out.mkdir(parents=True, exist_ok=True)
     _copy_package(out / "grader" / "attn_grade", {lab.id for lab in labs})
     for lab in labs:
         spec_file = out / "grader" / "attn_grade" / "labs" / lab.id / "lab.toml"
         spec_file.write_text(public_spec((lab.spec_dir / "lab.toml").read_text("utf-8")), "utf-8")
-        _write_exercises(lab, solutions[lab.id], out / "exercises" / lab.id)
+        (spec_file.parent / STUDENT_KIT_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        source = exercises_dir(lab) if handouts is None else handouts / lab.id
+        _write_exercises(lab, solutions[lab.id], source, out / "exercises" / lab.id)
     shutil.copy2(KIT_ROOT / "pyproject.toml", out / "pyproject.toml")
     for name in ("LICENSE", "LICENSE.md"):
         if (KIT_ROOT / name).is_file():
@@ -203,9 +219,8 @@ def edited_handouts(labs: list[LabSpec], root: Path = KIT_ROOT) -> list[str]:
     return edited
 
 
-def _write_exercises(lab: LabSpec, solutions: Path, target: Path) -> None:
+def _write_exercises(lab: LabSpec, solutions: Path, source: Path, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
-    source = exercises_dir(lab)
     produced = {str(d.options.get("produces", "")) for d in lab.deliverables}
     if source.is_dir():
         for path in sorted(source.iterdir()):

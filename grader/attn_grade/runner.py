@@ -15,6 +15,7 @@ never a verdict on the student. SECURITY.md describes the threat model.
 from __future__ import annotations
 
 import json
+import math
 import os
 import selectors
 import shutil
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from attn_grade.errors import AttnGradeError
+from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.sandbox.launch import (
     Child,
     Identity,
@@ -96,16 +97,23 @@ class GraderError(AttnGradeError):
 
 
 def _env_number(name: str, default: float, scale: float = 1) -> Any:
-    """An instructor's override from the environment, e.g. ATTN_GRADE_MEMORY_MB=512."""
+    """An instructor's override from the environment, e.g. ATTN_GRADE_MEMORY_MB=512.
+
+    A wrong value is a UsageError (exit code 2), like a wrong option: the instructor's
+    setting, to fix before anything is graded, not a failure of the grader (exit 3 says
+    "run it again", which would not help).
+    """
     value = os.environ.get(name)
     if not value:
         return type(default)(default * scale)
     try:
         number = float(value)
     except ValueError:
-        raise GraderError(f"{name}={value!r} is not a number") from None
-    if number <= 0:
-        raise GraderError(f"{name}={value!r} must be positive")
+        raise UsageError(f"{name}={value!r} is not a number") from None
+    if not math.isfinite(number) or number <= 0:
+        raise UsageError(f"{name}={value!r} must be a positive number")
+    if number * scale < 1 and isinstance(default, int):
+        raise UsageError(f"{name}={value!r} is too small")
     return type(default)(number * scale)
 
 
@@ -117,10 +125,15 @@ def _env_budget() -> float:
     return _env_number("ATTN_GRADE_TIME_BUDGET", 1.0)
 
 
-def _env_mode() -> str:
-    mode = os.environ.get("ATTN_GRADE_SANDBOX", "zygote")
-    if mode not in ("zygote", "spawn"):
-        raise GraderError(f"ATTN_GRADE_SANDBOX={mode!r}: use zygote or spawn")
+SANDBOX_MODES = ("zygote", "spawn")
+
+
+def sandbox_mode(default: str = "zygote") -> str:
+    """$ATTN_GRADE_SANDBOX (zygote: fork from a warm process; spawn: a fresh python), or
+    `default`; a UsageError for anything else."""
+    mode = os.environ.get("ATTN_GRADE_SANDBOX") or default
+    if mode not in SANDBOX_MODES:
+        raise UsageError(f"ATTN_GRADE_SANDBOX={mode!r}: use zygote or spawn")
     return mode
 
 
@@ -140,7 +153,7 @@ class Limits:
     output_bytes: int = field(default_factory=lambda: _env_number("ATTN_GRADE_OUTPUT_KB", 32, 1024))
     processes: int = field(default_factory=lambda: _env_number("ATTN_GRADE_PROCESSES", 32))
     open_files: int = field(default_factory=lambda: _env_number("ATTN_GRADE_OPEN_FILES", 256))
-    mode: str = field(default_factory=_env_mode)  # zygote (warm fork) or spawn (fresh python)
+    mode: str = field(default_factory=sandbox_mode)  # zygote (warm fork) or spawn (fresh python)
     # seconds for all the calls of one run (ATTN_GRADE_TIME_BUDGET wins); 0: no budget; None:
     # the lab's (grading fills it in), none for run_calls. Never less than one time_limit.
     time_budget: float | None = None
