@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from attn_grade.labspec import DeliverableSpec
@@ -39,6 +39,9 @@ class ScriptRun:
     outcome: CallOutcome
     started: float
     output: str
+    # what the script wrote at each `produces` name, read from the run's own folder once
+    # every student process was gone (None: not written, or not a plain single-link file)
+    files: dict[str, bytes | None] = field(default_factory=dict)
 
 
 def script_deliverables(specs: tuple[DeliverableSpec, ...]) -> list[DeliverableSpec]:
@@ -60,7 +63,7 @@ def run_script(spec: DeliverableSpec, submission: Path, limits: Limits) -> Scrip
     record = run_calls(submission, [call], limits)  # every student process is gone after it
     for name in names:
         _copy_back(record.files.get(name), submission, name)
-    return ScriptRun(spec, record.outcomes[spec.id], started, record.output)
+    return ScriptRun(spec, record.outcomes[spec.id], started, record.output, record.files)
 
 
 def _copy_back(data: bytes | None, folder: Path, name: str) -> None:

@@ -361,9 +361,10 @@ class _Session:
         """The namespace plan of bootstrap._isolate, or None (not root, or not allowed)."""
         if self.identity is None:
             return None
-        if self.isolated or hidden_ancestors(python_folders()):
-            # without namespaces, a Python the uid cannot read makes the child exit 73
+        if self.isolated:
             return isolation_plan(self.tmp, self.limits.disk_bytes)
+        if hidden_ancestors(python_folders()):
+            return isolation_plan(self.tmp, self.limits.disk_bytes, full=False)
         return None
 
     def _child_env(self) -> dict[str, str]:

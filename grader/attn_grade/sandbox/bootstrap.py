@@ -47,8 +47,9 @@ def _isolate(plan):
     - /proc is a new instance with hidepid=noaccess: nothing of another uid's process (the
       grader, other students' runs: command lines, environment, folders) can be read.
 
-    Returns False when namespaces are not allowed (no CAP_SYS_ADMIN): the grader then
-    cleans up after the run instead (see SECURITY.md).
+    A plan that is not `full` only binds Python back. Returns False when namespaces are
+    not allowed (no CAP_SYS_ADMIN): the grader then cleans up after the run instead (see
+    SECURITY.md).
     """
     if not plan:
         return False
@@ -62,17 +63,18 @@ def _isolate(plan):
         if libc.mount(source, target.encode(), fstype, flags, data) != 0:
             raise OSError(ctypes.get_errno(), f"mount {target}")
 
-    cwd = os.getcwd()
-    if libc.unshare(0x00020000 | 0x08000000) != 0:  # CLONE_NEWNS | CLONE_NEWIPC
+    cwd, full = os.getcwd(), plan["full"]
+    if libc.unshare(0x00020000 | (0x08000000 if full else 0)) != 0:  # CLONE_NEWNS, NEWIPC
         return False
     mount(None, "/", None, ms_rec | ms_private)
     # opened in the new namespace (a bind's source must be one of its mounts), before any
     # folder is covered
-    keep = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in plan["keep"] + [plan["run_dir"]]}
+    folders = plan["keep"] + ([plan["run_dir"]] if full else [])
+    keep = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in folders}
     # struct mount_attr {attr_set = RDONLY | NOSUID, attr_clr, propagation, userns_fd}
     attr = ctypes.create_string_buffer(struct.pack("QQQQ", 0x1 | 0x2, 0, 0, 0))
-    if libc.syscall(442, -100, b"/", 0x8000, attr, 32) != 0:  # mount_setattr(AT_RECURSIVE)
-        raise OSError(ctypes.get_errno(), "mount_setattr")
+    if full and libc.syscall(442, -100, b"/", 0x8000, attr, 32) != 0:  # mount_setattr
+        _read_only_one_by_one(mount, ms_remount | ms_bind | ms_rdonly | ms_nosuid)  # < 5.12
     size = int(plan["tmpfs_bytes"])
     covers = [(p, b"mode=1777,size=%d,nr_inodes=4096" % size) for p in plan["writable"]]
     covers += [(p, b"mode=0700,size=4k") for p in plan["conceal"]]
@@ -96,11 +98,26 @@ def _isolate(plan):
         if path in covered:
             mount(None, path, None, ms_remount | ms_rdonly | ms_nosuid | ms_nodev)
     try:
-        mount(b"proc", "/proc", b"proc", ms_nosuid | ms_nodev | ms_noexec, b"hidepid=noaccess")
+        if full:
+            mount(b"proc", "/proc", b"proc", ms_nosuid | ms_nodev | ms_noexec, b"hidepid=noaccess")
     except OSError:
         pass  # a kernel before 5.8 shares /proc's options machine-wide: leave it
     os.chdir(cwd)
     return True
+
+
+def _read_only_one_by_one(mount, flags):
+    """Every mount read-only, one remount each (kernels without mount_setattr)."""
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        points = [line.split()[4] for line in f]
+    for point in points:
+        for escaped, plain in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n")):
+            point = point.replace(escaped, plain)
+        target = point.replace("\\134", "\\")
+        try:
+            mount(None, target, None, flags)
+        except OSError:
+            pass
 
 
 def _drop_privileges(identity):

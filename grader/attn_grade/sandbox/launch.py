@@ -133,6 +133,7 @@ def _remove_other_permissions(path: str) -> None:
 
 
 _namespaces: bool | None = None
+_probe_lock = threading.Lock()
 
 
 def namespaces_allowed() -> bool:
@@ -141,29 +142,32 @@ def namespaces_allowed() -> bool:
     global _namespaces
     if os.environ.get("ATTN_GRADE_NAMESPACES", "on") == "off" or os.geteuid() != 0:
         return False
-    if _namespaces is None:
-        pid = os.fork()
-        if pid == 0:
-            try:
-                import ctypes
+    with _probe_lock:
+        if _namespaces is None:
+            import ctypes
 
-                ok = ctypes.CDLL(None, use_errno=True).unshare(0x00020000 | 0x08000000) == 0
-            finally:
-                os._exit(0 if ok else 1)
-        _namespaces = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+            unshare = ctypes.CDLL(None, use_errno=True).unshare  # resolved before the fork
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0 if unshare(0x00020000 | 0x08000000) == 0 else 1)
+            _namespaces = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     return _namespaces
 
 
-def isolation_plan(run_dir: Path, tmpfs_bytes: int) -> dict:
-    """What bootstrap._isolate does for one student process (see its docstring)."""
+def isolation_plan(run_dir: Path, tmpfs_bytes: int, full: bool = True) -> dict:
+    """What bootstrap._isolate does for one student process (see its docstring). Not `full`
+    (namespaces not allowed, or turned off): only bind a Python installation the sandbox
+    uid could not read; the child exits 73 if even that is refused."""
     plan = hidden_ancestors(python_folders())
+    writable = [p for p in TEMPORARY_FOLDERS if _world_writable(p)] if full else []
     return {
+        "full": full,
         "run_dir": os.path.realpath(run_dir),
         "keep": sorted({folder for folder, _ in plan} | set(_real_folders(python_folders()))),
         "ancestors": sorted({ancestor for _, ancestor in plan}),
-        "writable": [p for p in TEMPORARY_FOLDERS if _world_writable(p)],
-        "conceal": [p for p in sorted(PRIVATE_PATHS) if os.path.isdir(p)],  # a snapshot
-        "tmpfs_bytes": tmpfs_bytes,
+        "writable": writable,
+        "conceal": [p for p in sorted(PRIVATE_PATHS) if os.path.isdir(p)] if full else [],
+        "tmpfs_bytes": tmpfs_bytes // max(1, len(writable)),  # the disk limit, shared
     }
 
 
