@@ -531,3 +531,29 @@ def test_a_run_leaves_no_files_ipc_objects_or_processes(namespaces, tmp_path, sa
     assert files_of(sandbox_uids, launch.world_writable_folders()) == []
     assert [describe(p) for p in sandbox_processes(sandbox_uids)] == []
     assert not any(alive(p) for p in sandbox_processes(sandbox_uids))
+
+
+def test_a_wide_or_deep_submission_is_copied_with_few_descriptors(tmp_path):
+    """600 folders side by side and 40 nested: the copy keeps only the current path open
+    (a submission must never make the grader run out of descriptors: a grader error)."""
+    import resource
+
+    from attn_grade.safe_files import copy_tree
+
+    source = tmp_path / "wide"
+    for n in range(600):
+        (source / f"d{n}").mkdir(parents=True)
+        (source / f"d{n}" / "f.py").write_text("x = 1\n")
+    deep = source / "deep"
+    for n in range(40):
+        deep = deep / f"{n}"
+    deep.mkdir(parents=True)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(128, hard), hard))
+    try:
+        copy_tree(source, tmp_path / "copy", 1 << 20, max_depth=32)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    copied = snapshot(tmp_path / "copy")
+    assert sum(1 for name in copied if name.endswith("f.py")) == 600
+    assert max(len(Path(name).parts) for name in copied) == 32  # deeper ones are left out

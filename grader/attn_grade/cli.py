@@ -126,7 +126,7 @@ def check(
         image = io.BytesIO()
         draw_heatmaps(result.example, image, f"{result.lab}: attention weights")
         try:  # a new file renamed into place: a link planted at its name is never followed
-            write_file(folder, PNG_NAME, image.getvalue(), mode=0o644)
+            write_file(folder.resolve(), PNG_NAME, image.getvalue(), mode=0o644)
             result.heatmap_png = str(folder / PNG_NAME)
         except OSError:
             result.heatmap_png = None  # a read-only folder: the report says nothing was written

@@ -22,7 +22,7 @@ def save_report(result: LabResult, folder: Path) -> Path | None:
     data = result.to_dict() | {"saved_at": time.time()}
     text = json.dumps(data, indent=1).encode("utf-8")
     try:
-        state = make_folders(Path(folder), STATE_DIR)
+        state = make_folders(Path(folder).resolve(), STATE_DIR)  # the user's path: trusted
         try:
             write_file(state, LAST_REPORT, text, mode=0o644)
         finally:

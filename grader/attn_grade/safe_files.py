@@ -145,52 +145,59 @@ def copy_tree(
     *,
     skip_hidden_folders: bool = True,
     max_files: int = 5000,
+    max_depth: int = 32,
 ) -> None:
     """Copy the folder `source` into the new folder `target` (mode 0700): plain folders and
     regular files with a single link only, up to `max_bytes` and `max_files` in all.
 
     Symbolic links, hard-linked files, FIFOs, sockets and devices are left out, and the
-    walk never follows a link. Files are created 0600, whatever the umask.
+    walk never follows a link. Files are created 0600, whatever the umask. Depth first,
+    so that only the folders on the current path are open (at most `max_depth` + 1).
     """
-    budget, files = max_bytes, max_files
+    budget = {"bytes": max_bytes, "files": max_files}
     os.mkdir(target, 0o700)
     target_fd = open_folder(target)
     try:
         os.fchmod(target_fd, 0o700)
         source_fd = open_folder(source)
         try:
-            stack = [(source_fd, target_fd, 0)]
-            while stack:
-                src, dst, depth = stack.pop()
-                try:
-                    names = sorted(os.listdir(src))
-                except OSError:
-                    names = []
-                for name in names:
-                    st = os.stat(name, dir_fd=src, follow_symlinks=False)
-                    if stat.S_ISDIR(st.st_mode):
-                        if depth >= 32 or (
-                            skip_hidden_folders and (name.startswith(".") or name == "__pycache__")
-                        ):
-                            continue
-                        try:
-                            sub = open_folder(name, dir_fd=src)
-                        except OSError:
-                            continue
-                        os.mkdir(name, 0o700, dir_fd=dst)
-                        stack.append((sub, open_folder(name, dir_fd=dst), depth + 1))
-                    elif stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and files > 0:
-                        data = read_regular(src, name, budget)
-                        if data is None:
-                            continue
-                        budget -= len(data)
-                        files -= 1
-                        write_file(dst, name, data)
-                if src not in (source_fd,):
-                    os.close(src)
-                if dst not in (target_fd,):
-                    os.close(dst)
+            _copy_folder(source_fd, target_fd, budget, skip_hidden_folders, max_depth)
         finally:
             os.close(source_fd)
     finally:
         os.close(target_fd)
+
+
+def _copy_folder(src: int, dst: int, budget: dict, skip_hidden: bool, depth: int) -> None:
+    try:
+        names = sorted(os.listdir(src))
+    except OSError:
+        return
+    for name in names:
+        try:
+            st = os.stat(name, dir_fd=src, follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            if depth <= 0 or (skip_hidden and (name.startswith(".") or name == "__pycache__")):
+                continue
+            try:
+                sub = open_folder(name, dir_fd=src)
+            except OSError:
+                continue
+            try:
+                os.mkdir(name, 0o700, dir_fd=dst)
+                sub_target = open_folder(name, dir_fd=dst)
+                try:
+                    _copy_folder(sub, sub_target, budget, skip_hidden, depth - 1)
+                finally:
+                    os.close(sub_target)
+            finally:
+                os.close(sub)
+        elif stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and budget["files"] > 0:
+            data = read_regular(src, name, budget["bytes"])
+            if data is None:
+                continue
+            budget["bytes"] -= len(data)
+            budget["files"] -= 1
+            write_file(dst, name, data)
