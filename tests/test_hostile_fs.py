@@ -557,3 +557,20 @@ def test_a_wide_or_deep_submission_is_copied_with_few_descriptors(tmp_path):
     copied = snapshot(tmp_path / "copy")
     assert sum(1 for name in copied if name.endswith("f.py")) == 600
     assert max(len(Path(name).parts) for name in copied) == 32  # deeper ones are left out
+
+
+@pytest.mark.timeout(300)
+def test_a_submission_entry_that_is_a_link_to_another_students_is_invalid(tmp_path):
+    """bob.py in the submissions folder is a link to alice.py (a folder entry: a link to
+    her folder). Verdict: "invalid", score 0, naming the link; alice's file untouched."""
+    subs = tmp_path / "submissions"
+    alice = copy_reference("lab01", subs / "alice")
+    (subs / "bob.py").symlink_to(alice / "softmax.py")
+    (subs / "carol").symlink_to(alice)
+    before = snapshot(alice)
+    config = batch.BatchConfig("lab01", SOLUTIONS / "lab01", tmp_path / "out", png=False)
+    for name, path in (("bob", subs / "bob.py"), ("carol", subs / "carol")):
+        report = batch.grade_entry(config, batch.Task(batch.Entry(name, path), 1, name))
+        assert (report["status"], report["score"]) == (gb.INVALID, 0.0), report
+        assert "symbolic link" in report["error"]
+    assert snapshot(alice) == before

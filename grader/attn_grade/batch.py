@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import secrets
 import signal
+import stat
 import time
 import traceback
 from collections import deque
@@ -220,19 +221,32 @@ def _grader_error(
 
 @contextmanager
 def _working_copy(path: Path) -> Iterator[Path]:
-    """A folder is graded from a private copy (0700, the grader's): the scripts a lab runs
-    write files next to the code, and the grader never writes into a submission. Plain
-    folders and single-link regular files only: symbolic links, hard links and special
-    files stay behind, and the copy never follows a link."""
+    """Every entry is graded from a private copy (0700, the grader's): the scripts a lab
+    runs write files next to the code, and the grader never writes into a submission.
+    Plain folders and single-link regular files only: symbolic links, hard links and
+    special files stay behind, and the copy never follows a link. An entry that is
+    itself a link (to another student's file, say) is invalid."""
     from attn_grade.runner import SUBMISSION_COPY_LIMIT
-    from attn_grade.safe_files import copy_tree
+    from attn_grade.safe_files import copy_tree, open_folder, read_regular, write_file
+    from attn_grade.submission import SubmissionError
 
-    if not path.is_dir():
-        yield path
-        return
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        raise SubmissionError(f"{path.name} is a symbolic link, not a submission")
     with private_tempdir("batch") as tmp:
         copy = Path(tmp) / path.name
-        copy_tree(path, copy, SUBMISSION_COPY_LIMIT, skip_hidden_folders=False)
+        if stat.S_ISDIR(st.st_mode):
+            copy_tree(path, copy, SUBMISSION_COPY_LIMIT, skip_hidden_folders=False)
+            yield copy
+            return
+        folder = open_folder(path.parent)
+        try:
+            data = read_regular(folder, path.name, SUBMISSION_COPY_LIMIT)
+        finally:
+            os.close(folder)
+        if data is None:
+            raise SubmissionError(f"{path.name} is not a plain file of at most 50 MiB")
+        write_file(Path(tmp), path.name, data)
         yield copy
 
 
