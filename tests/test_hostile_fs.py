@@ -469,6 +469,7 @@ import sys
 
 libc = ctypes.CDLL(None, use_errno=True)
 IPC_CREAT = 0o1000
+KEYCTL, ADD_KEY = {keyctl}, {add_key}
 
 
 def softmax(x, axis=-1):
@@ -479,6 +480,8 @@ def softmax(x, axis=-1):
             os.mkdir(os.path.join(folder, "litter-dir-%d" % n))
         except OSError:
             pass
+    ring = libc.syscall(KEYCTL, 22, -1, -2)  # its persistent keyring: outlives processes
+    libc.syscall(KEYCTL, ADD_KEY, b"user", b"litter", b"left behind", 11, ring)
     libc.shmget(0x5eed0001, 4096, IPC_CREAT | 0o600)
     libc.semget(0x5eed0002, 1, IPC_CREAT | 0o600)
     libc.msgget(0x5eed0003, IPC_CREAT | 0o600)
@@ -487,6 +490,34 @@ def softmax(x, axis=-1):
     )
     return _softmax(x, axis)
 '''
+
+
+SYSCALLS = {"x86_64": (250, 248), "aarch64": (219, 217)}.get(os.uname().machine, (-1, -1))
+
+
+def keys_of(uids: set[int]) -> list[int]:
+    """Keys of each uid still found in its persistent keyring, searched as that uid."""
+    import ctypes
+
+    syscall = ctypes.CDLL(None, use_errno=True).syscall
+    found = []
+    for uid in uids:
+        read, write = os.pipe()
+        if os.fork() == 0:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            ring = syscall(SYSCALLS[0], 22, -1, -2)
+            key = syscall(SYSCALLS[0], 10, ring, b"user", b"litter", 0)  # KEYCTL_SEARCH
+            os.write(write, str(key).encode())
+            os._exit(0)
+        os.close(write)
+        os.wait()
+        key = int(os.read(read, 32) or b"-1")
+        os.close(read)
+        if key > 0:
+            found.append(key)
+    return found
 
 
 def ipc_of(uids: set[int]) -> list[str]:
@@ -520,14 +551,18 @@ def files_of(uids: set[int], folders: list[str]) -> list[str]:
 @NAMESPACES
 def test_a_run_leaves_no_files_ipc_objects_or_processes(namespaces, tmp_path, sandbox_uids):
     """Files and folders in every world-writable folder, SysV shared memory, a semaphore
-    and a message queue, and a daemon in a session of its own. Verdict: every test
+    and a message queue, a key in its persistent keyring, and a daemon in a session of
+    its own. Verdict: every test
     passes; afterwards nothing of the run's uid is left anywhere."""
     folder = build("nan_inf", tmp_path / "s")
-    (folder / "softmax.py").write_text(LITTER)
+    (folder / "softmax.py").write_text(
+        LITTER.replace("{keyctl}", str(SYSCALLS[0])).replace("{add_key}", str(SYSCALLS[1]))
+    )
     result = grade("lab01", folder, hidden=False, only=DEFAULT_ONLY)
     assert {t.name: t.status for t in result.tests} == dict.fromkeys(DEFAULT_ONLY, "passed")
     assert sandbox_uids
     assert ipc_of(sandbox_uids) == []
+    assert keys_of(sandbox_uids) == []
     assert files_of(sandbox_uids, launch.world_writable_folders()) == []
     assert [describe(p) for p in sandbox_processes(sandbox_uids)] == []
     assert not any(alive(p) for p in sandbox_processes(sandbox_uids))

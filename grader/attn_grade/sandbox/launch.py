@@ -194,6 +194,38 @@ def remove_leftovers(identity: Identity, isolated: bool) -> None:
     remove_files_of(identity, folders)
     if not isolated:
         remove_ipc_of(identity)
+    clear_keys_of(identity)
+
+
+KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)  # syscall numbers
+
+
+def clear_keys_of(identity: Identity) -> None:
+    """Empty the uid's kernel keyrings (keyctl): its user, user-session and persistent
+    keyrings outlive its processes (the persistent one for days), and the next run of
+    the same uid, another student's, could read what is left there."""
+    if KEYCTL is None:
+        return
+    import ctypes
+
+    syscall = ctypes.CDLL(None, use_errno=True).syscall  # resolved before the fork
+    get_persistent, clear, invalidate = 22, 7, 21
+    user, user_session, process = -4, -5, -2
+    helper = os.fork()
+    if helper == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(identity.gid, identity.gid, identity.gid)
+            os.setresuid(identity.uid, identity.uid, identity.uid)
+            for ring in (user, user_session):
+                syscall(KEYCTL, clear, ring)
+            persistent = syscall(KEYCTL, get_persistent, -1, process)
+            if persistent > 0:
+                syscall(KEYCTL, clear, persistent)
+                syscall(KEYCTL, invalidate, persistent)
+        finally:
+            os._exit(0)
+    os.waitpid(helper, 0)
 
 
 _world_writable_cache: list[str] | None = None
