@@ -481,7 +481,7 @@ def softmax(x, axis=-1):
         except OSError:
             pass
     ring = libc.syscall(KEYCTL, 22, -1, -2)  # its persistent keyring: outlives processes
-    libc.syscall(KEYCTL, ADD_KEY, b"user", b"litter", b"left behind", 11, ring)
+    libc.syscall(ADD_KEY, b"user", b"litter", b"left behind", 11, ring)
     libc.shmget(0x5eed0001, 4096, IPC_CREAT | 0o600)
     libc.semget(0x5eed0002, 1, IPC_CREAT | 0o600)
     libc.msgget(0x5eed0003, IPC_CREAT | 0o600)
@@ -496,7 +496,8 @@ SYSCALLS = {"x86_64": (250, 248), "aarch64": (219, 217)}.get(os.uname().machine,
 
 
 def keys_of(uids: set[int]) -> list[int]:
-    """Keys of each uid still found in its persistent keyring, searched as that uid."""
+    """Keys of each uid still found in its persistent keyring, searched as that uid.
+    (Not from /proc/key-users: the kernel frees a uid's entry some time after its keys.)"""
     import ctypes
 
     syscall = ctypes.CDLL(None, use_errno=True).syscall
