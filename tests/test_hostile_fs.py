@@ -36,7 +36,7 @@ from typer.testing import CliRunner
 
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="needs the grader to run as root (sandbox uids)")
-NAMESPACES = pytest.mark.parametrize("namespaces", ["on", "off"])
+NAMESPACES = pytest.mark.parametrize("namespaces", ["on", "off"], indirect=True)
 SOFTMAX = (
     "import numpy as np\n\n"
     "def _softmax(x, axis=-1):\n"
@@ -474,17 +474,15 @@ KEYCTL, ADD_KEY = {keyctl}, {add_key}
 
 def softmax(x, axis=-1):
     for n, folder in enumerate(["/tmp", "/var/tmp", "/dev/shm", "/run/lock"]):
-        try:
-            with open(os.path.join(folder, "litter-%d" % n), "w") as f:
-                f.write("left behind")
-            os.mkdir(os.path.join(folder, "litter-dir-%d" % n))
-        except OSError:
-            pass
+        with open(os.path.join(folder, "litter-%d-%d" % (os.getuid(), n)), "w") as f:
+            f.write("left behind")
+        os.makedirs(os.path.join(folder, "litter-dir-%d" % os.getuid()), exist_ok=True)
     ring = libc.syscall(KEYCTL, 22, -1, -2)  # its persistent keyring: outlives processes
-    libc.syscall(ADD_KEY, b"user", b"litter", b"left behind", 11, ring)
-    libc.shmget(0x5eed0001, 4096, IPC_CREAT | 0o600)
-    libc.semget(0x5eed0002, 1, IPC_CREAT | 0o600)
-    libc.msgget(0x5eed0003, IPC_CREAT | 0o600)
+    made = [libc.syscall(ADD_KEY, b"user", b"litter", b"left behind", 11, ring)]
+    made += [libc.shmget(0, 4096, IPC_CREAT | 0o600)]  # key 0: IPC_PRIVATE, always new
+    made += [libc.semget(0, 1, IPC_CREAT | 0o600), libc.msgget(0, IPC_CREAT | 0o600)]
+    if min(made) < 0:
+        raise RuntimeError("the litter could not be made: %r" % made)
     subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
     )
@@ -560,7 +558,9 @@ def test_a_run_leaves_no_files_ipc_objects_or_processes(namespaces, tmp_path, sa
         LITTER.replace("{keyctl}", str(SYSCALLS[0])).replace("{add_key}", str(SYSCALLS[1]))
     )
     result = grade("lab01", folder, hidden=False, only=DEFAULT_ONLY)
-    assert {t.name: t.status for t in result.tests} == dict.fromkeys(DEFAULT_ONLY, "passed")
+    assert {t.name: t.status for t in result.tests} == dict.fromkeys(DEFAULT_ONLY, "passed"), [
+        t.message for t in result.tests
+    ]
     assert sandbox_uids
     assert ipc_of(sandbox_uids) == []
     assert keys_of(sandbox_uids) == []

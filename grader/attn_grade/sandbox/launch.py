@@ -266,11 +266,14 @@ def remove_ipc_of(identity: Identity) -> None:
         header = lines[0].split()
         for line in lines[1:]:
             row = dict(zip(header, line.split()))
-            if identity.uid in (int(row.get("uid", -1)), int(row.get("cuid", -1))):
-                if kind == "sem":
-                    remove(int(row["semid"]), 0, ipc_rmid, None)
-                else:
-                    remove(int(row[f"{kind}id"]), ipc_rmid, None)
+            owners = {int(row.get("uid", -1)), int(row.get("cuid", -1))}
+            if identity.uid not in owners:
+                continue
+            object_id = int(line.split()[1])  # shmid, semid or msqid
+            if kind == "sem":
+                remove(object_id, 0, ipc_rmid, None)
+            else:
+                remove(object_id, ipc_rmid, None)
 
 
 def remove_files_of(identity: Identity, folders=TEMPORARY_FOLDERS) -> None:
