@@ -169,7 +169,8 @@ def run_calls(
     _sweep_orphans_once()
     try:
         with private_tempdir("run") as tmp:
-            session = _Session(Path(os.path.realpath(tmp)), Path(submission_dir).resolve(), calls, limits)
+            run_dir = Path(os.path.realpath(tmp))
+            session = _Session(run_dir, Path(submission_dir).resolve(), calls, limits)
             try:
                 return session.run()
             finally:
@@ -221,11 +222,21 @@ class _Session:
 
     def __init__(self, tmp: Path, submission_dir: Path, calls: list[Call], limits: Limits):
         self.tmp, self.calls, self.limits = tmp, calls, limits
-        self.identity: Identity | None = new_identity()
+        self.tmp_fd = open_folder(tmp)
+        self.identity: Identity | None = None
+        self.isolated = False
+        try:
+            self._prepare(submission_dir)
+        except BaseException:
+            self.close()
+            raise
+
+    def _prepare(self, submission_dir: Path) -> None:
+        tmp, calls = self.tmp, self.calls
+        self.identity = new_identity()
         if self.identity is not None:
             private_reference()
         self.isolated = self.identity is not None and namespaces_allowed()
-        self.tmp_fd = open_folder(tmp)
         self.request_dir = tmp / "request"
         self.request_dir.mkdir(mode=0o700)
         self.work_dir = tmp / "work"
@@ -259,8 +270,10 @@ class _Session:
         """Every student process of the run is dead by now (see _run_child)."""
         try:
             if self.identity is not None:
-                remove_leftovers(self.identity, self.isolated)
-                release_identity(self.identity)
+                try:
+                    remove_leftovers(self.identity, self.isolated)
+                finally:
+                    release_identity(self.identity)
         finally:
             os.close(self.tmp_fd)
 
