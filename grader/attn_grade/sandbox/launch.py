@@ -81,19 +81,28 @@ def release_identity(identity: Identity) -> None:
         os.close(identity.lock_fd)
 
 
-def kill_uid(identity: Identity) -> None:
-    """Kill every process of `identity` from a helper running as that uid (see zygote.py)."""
-    killer = os.fork()
-    if killer == 0:
+def as_uid(identity: Identity, action) -> None:
+    """Run `action()` in a forked helper that has become `identity`; wait for it."""
+    helper = os.fork()
+    if helper == 0:
         try:
             os.setgroups([])
             os.setresgid(identity.gid, identity.gid, identity.gid)
             os.setresuid(identity.uid, identity.uid, identity.uid)
-            os.kill(-1, signal.SIGKILL)
-            os.kill(-1, signal.SIGKILL)
+            action()
         finally:
             os._exit(0)
-    os.waitpid(killer, 0)
+    os.waitpid(helper, 0)
+
+
+def kill_uid(identity: Identity) -> None:
+    """Kill every process of `identity` from a helper running as that uid (see zygote.py)."""
+
+    def kill_all() -> None:
+        os.kill(-1, signal.SIGKILL)
+        os.kill(-1, signal.SIGKILL)
+
+    as_uid(identity, kill_all)
 
 
 # World-writable folders every student process gets a fresh tmpfs of its own for (when
@@ -211,21 +220,16 @@ def clear_keys_of(identity: Identity) -> None:
     syscall = ctypes.CDLL(None, use_errno=True).syscall  # resolved before the fork
     get_persistent, clear, invalidate = 22, 7, 21
     user, user_session, process = -4, -5, -2
-    helper = os.fork()
-    if helper == 0:
-        try:
-            os.setgroups([])
-            os.setresgid(identity.gid, identity.gid, identity.gid)
-            os.setresuid(identity.uid, identity.uid, identity.uid)
-            for ring in (user, user_session):
-                syscall(KEYCTL, clear, ring)
-            persistent = syscall(KEYCTL, get_persistent, -1, process)
-            if persistent > 0:
-                syscall(KEYCTL, clear, persistent)
-                syscall(KEYCTL, invalidate, persistent)
-        finally:
-            os._exit(0)
-    os.waitpid(helper, 0)
+
+    def clear_all() -> None:
+        for ring in (user, user_session):
+            syscall(KEYCTL, clear, ring)
+        persistent = syscall(KEYCTL, get_persistent, -1, process)
+        if persistent > 0:
+            syscall(KEYCTL, clear, persistent)
+            syscall(KEYCTL, invalidate, persistent)
+
+    as_uid(identity, clear_all)
 
 
 _world_writable_cache: list[str] | None = None
