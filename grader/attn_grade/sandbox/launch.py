@@ -76,7 +76,7 @@ def new_identity() -> Identity | None:
 
 
 def release_identity(identity: Identity) -> None:
-    """Give the uid back (after kill_uid and remove_files_of)."""
+    """Give the uid back (after kill_uid and remove_leftovers)."""
     if identity.lock_fd >= 0:
         os.close(identity.lock_fd)
 
