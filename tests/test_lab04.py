@@ -17,7 +17,7 @@ from attn_grade.grading import grade, judge
 from attn_grade.labspec import load_lab, parse_lab
 from attn_grade.reference import find_solutions, load_reference
 from attn_grade.runner import CallOutcome
-from conftest import EXERCISES, SOLUTIONS, copy_reference
+from conftest import SOLUTIONS, copy_reference, write_stubs
 
 LAB = "lab04"
 SPEED = "speed_matrix_vs_loops"
@@ -58,10 +58,10 @@ def test_issue_diagnosis_ids_exist():
             "output-softmax-missing"} <= ids
 
 
-def test_lab04_imports_no_other_lab():
+def test_lab04_imports_no_other_lab(tmp_path):
     others = {p.stem for lab in ("lab01", "lab02", "lab03") for p in (SOLUTIONS / lab).glob("*.py")}
     own = {p.stem for p in (SOLUTIONS / LAB).glob("*.py")}
-    for folder in (SOLUTIONS / LAB, EXERCISES / LAB):
+    for folder in (SOLUTIONS / LAB, write_stubs(LAB, tmp_path / LAB)):
         for path in folder.glob("*.py"):
             imported = set(re.findall(r"^\s*(?:from|import)\s+(\w+)", path.read_text("utf-8"), re.M))
             assert not imported & (others - own), path

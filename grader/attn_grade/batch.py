@@ -17,8 +17,8 @@ import io
 import multiprocessing
 import os
 import secrets
-import shutil
 import signal
+import stat
 import time
 import traceback
 from collections import deque
@@ -128,11 +128,18 @@ def fingerprint(path: Path) -> str:
         try:
             if file.is_symlink():
                 digest.update(b"link:" + os.readlink(file).encode())
+            elif not file.is_file():  # a FIFO would block the read forever
+                digest.update(b"special")
             else:
-                digest.update(hashlib.sha256(file.read_bytes()).digest())
+                with open(file, "rb", opener=_no_follow) as f:
+                    digest.update(hashlib.sha256(f.read()).digest())
         except OSError as exc:
             digest.update(f"unreadable:{exc.errno}".encode())
     return digest.hexdigest()
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)
 
 
 def plan(
@@ -190,12 +197,15 @@ def grade_entry(config: BatchConfig, task: Task) -> dict[str, Any]:
     """Grade one student, write their feedback and report; return the report."""
     from attn_grade.grading import grade
     from attn_grade.runner import Limits
+    from attn_grade.sandbox.launch import keep_private
     from attn_grade.submission import SubmissionError
 
     lab = load_lab(config.lab)
     entry = task.entry
     started = time.monotonic()
     limits = Limits(time_limit=config.time_limit) if config.time_limit else None
+    # as root: no student process may read the other submissions, the results or the reference
+    keep_private(entry.path.parent, config.out, config.solutions)
     try:
         with _working_copy(entry.path) as path:
             result = grade(
@@ -234,35 +244,54 @@ def _grader_error(
 
 @contextmanager
 def _working_copy(path: Path) -> Iterator[Path]:
-    """A folder is graded from a copy: the scripts a lab runs write files next to the code."""
-    if not path.is_dir():
-        yield path
-        return
+    """Every entry is graded from a private copy (0700, the grader's): the scripts a lab
+    runs write files next to the code, and the grader never writes into a submission.
+    Plain folders and single-link regular files only: symbolic links, hard links and
+    special files stay behind, and the copy never follows a link. An entry that is
+    itself a link (to another student's file, say) is invalid."""
+    from attn_grade.runner import SUBMISSION_COPY_LIMIT
+    from attn_grade.safe_files import copy_tree, open_folder, read_regular, write_file
+    from attn_grade.submission import SubmissionError
+
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        raise SubmissionError(f"{path.name} is a symbolic link, not a submission")
     with private_tempdir("batch") as tmp:
         copy = Path(tmp) / path.name
-        shutil.copytree(path, copy, symlinks=True)
+        if stat.S_ISDIR(st.st_mode):
+            copy_tree(path, copy, SUBMISSION_COPY_LIMIT, skip_hidden_folders=False)
+            yield copy
+            return
+        folder = open_folder(path.parent)
+        try:
+            data = read_regular(folder, path.name, SUBMISSION_COPY_LIMIT)
+        finally:
+            os.close(folder)
+        if data is None:
+            raise SubmissionError(f"{path.name} is not a plain file of at most 50 MiB")
+        write_file(Path(tmp), path.name, data)
         yield copy
 
 
 def _write_feedback(out: Path, student: str, result: Any, png: bool = True) -> dict[str, Any]:
-    """The heatmap PNG and the text report a student can read; returns the report dict."""
+    """The heatmap PNG and the text report a student can read; returns the report dict.
+    Written like every result (gradebook.write_atomic): 0600, never through a link."""
     from rich.console import Console
 
-    from attn_grade.report.terminal import print_report
-
-    folder = gb.student_dir(out, student)
-    folder.mkdir(parents=True, exist_ok=True)
     from attn_grade.report.heatmap_png import PNG_NAME
+    from attn_grade.report.terminal import print_report
+    from attn_grade.safe_files import remove_file
 
+    folder = gb.make_student_dir(out, student)
     if png and result.example is not None:
         from attn_grade.report.heatmap_png import draw_heatmaps
 
-        partial = folder / f".{PNG_NAME}.part.png"
-        draw_heatmaps(result.example, partial, f"{result.lab}: attention weights of {student}")
-        os.replace(partial, folder / PNG_NAME)
+        image = io.BytesIO()
+        draw_heatmaps(result.example, image, f"{result.lab}: attention weights of {student}")
+        gb.write_atomic(folder / PNG_NAME, image.getvalue())
         result.heatmap_png = PNG_NAME
     else:
-        (folder / PNG_NAME).unlink(missing_ok=True)  # an earlier grading's heatmap is stale
+        remove_file(folder, PNG_NAME)  # an earlier grading's heatmap is stale
     buffer = io.StringIO()
     console = Console(
         file=buffer, width=100, color_system=None, force_terminal=False, highlight=False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import os
 import sys
 import threading
@@ -162,13 +163,14 @@ def check(
     folder = submitted if submitted.is_dir() else submitted.parent  # where the PNG goes
     if png and result.example is not None:
         from attn_grade.report.heatmap_png import PNG_NAME, draw_heatmaps
+        from attn_grade.safe_files import write_file
 
         preload.join()
-        try:
-            target = draw_heatmaps(
-                result.example, folder / PNG_NAME, f"{result.lab}: attention weights"
-            )
-            result.heatmap_png = str(target)
+        image = io.BytesIO()
+        draw_heatmaps(result.example, image, f"{result.lab}: attention weights")
+        try:  # a new file renamed into place: a link planted at its name is never followed
+            write_file(folder.resolve(), PNG_NAME, image.getvalue(), mode=0o644)
+            result.heatmap_png = str(folder / PNG_NAME)
         except OSError:
             result.heatmap_png = None  # a read-only folder: the report says nothing was written
     save_report(result, folder)

@@ -12,18 +12,16 @@ Kinds (the `kind` of a [[deliverables]] table in lab.toml):
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from attn_grade.labspec import DeliverableSpec
 from attn_grade.result import ChecklistItem, DeliverableResult, ExampleWeights, TestResult
 from attn_grade.runner import Call, CallOutcome, Limits, run_calls
-from attn_grade.tempdirs import private_tempdir
+from attn_grade.safe_files import remove_file, write_file
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SCORE_LINE = re.compile(
@@ -41,6 +39,9 @@ class ScriptRun:
     outcome: CallOutcome
     started: float
     output: str
+    # what the script wrote at each `produces` name, read from the run's own folder once
+    # every student process was gone (None: not written, or not a plain single-link file)
+    files: dict[str, bytes | None] = field(default_factory=dict)
 
 
 def script_deliverables(specs: tuple[DeliverableSpec, ...]) -> list[DeliverableSpec]:
@@ -48,33 +49,32 @@ def script_deliverables(specs: tuple[DeliverableSpec, ...]) -> list[DeliverableS
 
 
 def run_script(spec: DeliverableSpec, submission: Path, limits: Limits) -> ScriptRun:
-    """Run the script in the sandbox; it writes into a folder of its own, and only the
-    files it was asked for, if they are regular files, come back next to the submission."""
+    """Run the script in the sandbox; it writes into a folder of the run, and only the
+    files it was asked for, if they are regular files, come back next to the submission.
+
+    `submission` is always a folder of the grader's or the student's own (`check`): a
+    batch or Gradescope grades a private copy, never the folder it was handed."""
     started = time.time()
     script = spec.options["script"]
     if not (submission / script).is_file():
         return ScriptRun(spec, CallOutcome("missing", message=f"{script} not found"), started, "")
-    names = _produces(spec)
-    with private_tempdir("out") as out:
-        targets = [str(Path(out) / Path(name).name) for name in names]
-        call = Call(spec.id, Path(script).stem, None, targets, {}, 0)
-        record = run_calls(submission, [call], limits, writable=Path(out))
-        for name, target in zip(names, targets):  # every student process is gone by now
-            _copy_back(Path(target), submission / name, limits.file_bytes)
-    return ScriptRun(spec, record.outcomes[spec.id], started, record.output)
+    names = [Path(name).name for name in _produces(spec)]
+    call = Call(spec.id, Path(script).stem, None, [], {}, 0, produces=tuple(names))
+    record = run_calls(submission, [call], limits)  # every student process is gone after it
+    for name in names:
+        _copy_back(record.files.get(name), submission, name)
+    return ScriptRun(spec, record.outcomes[spec.id], started, record.output, record.files)
 
 
-def _copy_back(source: Path, target: Path, max_bytes: int) -> None:
+def _copy_back(data: bytes | None, folder: Path, name: str) -> None:
+    """Put what the script wrote at folder/name: a new file renamed over whatever is there
+    (a link planted there is replaced, never followed). Nothing written: an older file of
+    that name is removed, so that a stale or planted one never passes for this run's."""
     try:
-        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return  # not written (or a symlink): the check says so
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode) or os.fstat(fd).st_size > max_bytes:
-            return
-        data = f.read(max_bytes + 1)
-    try:
-        target.write_bytes(data)
+        if data is None:
+            remove_file(folder, name)
+        else:
+            write_file(folder, name, data, mode=0o644)
     except OSError:
         pass  # a read-only submission folder: the check reports no PNG
 

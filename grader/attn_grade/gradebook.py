@@ -20,13 +20,13 @@ import io
 import json
 import os
 import statistics
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from attn_grade.labspec import LabSpec
 from attn_grade.report.plain import csv_cell
+from attn_grade.safe_files import make_folders, write_file
 
 GRADED, INVALID, GRADER_ERROR = "graded", "invalid", "grader-error"
 STUDENTS_DIR = "students"
@@ -34,30 +34,40 @@ REPORT_NAME = "report.json"
 FEEDBACK_NAME = "feedback.txt"
 CSV_NAME = "gradebook.csv"
 SUMMARY_NAME = "summary.json"
-UMASK = os.umask(0o022)
-os.umask(UMASK)  # read once, at import
 
 
 def write_atomic(path: Path, data: bytes | str) -> Path:
-    """Write `data` to `path` so that a reader (or a resumed batch) sees all of it or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `data` to `path` so that a reader (or a resumed batch) sees all of it or nothing.
+
+    Results are the instructor's: mode 0600 in folders of mode 0700 (whatever the umask),
+    so that no student process (another uid, when grading as root) can read them. The file
+    is a new one renamed into place: a link at `path` is replaced, never followed, and
+    its folder must not be a link either.
+    """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; results are for sharing
-        with os.fdopen(fd, "wb") as out:
-            out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    missing, folder = [], path.parent
+    while not os.path.lexists(folder):
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)  # parents too: Path.mkdir(parents=True) would use the umask
+        except FileExistsError:
+            pass
+    write_file(path.parent, path.name, payload, mode=0o600, durable=True)
     return path
 
 
 def student_dir(out: Path, student: str) -> Path:
     return out / STUDENTS_DIR / student
+
+
+def make_student_dir(out: Path, student: str) -> Path:
+    """out/students/<student>, made folder by folder (0700, on older folders too), none of
+    them a link: the results tree is the grader's alone."""
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(make_folders(out, Path(STUDENTS_DIR) / student, 0o700, enforce_mode=True))
+    return student_dir(out, student)
 
 
 def write_report(out: Path, report: dict[str, Any]) -> Path:

@@ -151,10 +151,17 @@ def _can_build_wheels_here() -> bool:
 
 
 def lock_down(paths: list[Path]) -> None:
-    """Make each folder root's alone (0700), so an unprivileged user can't list or read it."""
+    """Make each folder root's alone (0700), so an unprivileged user can't list or read it.
+    Through a descriptor: a link in place of a folder is refused, never followed."""
+    from attn_grade.safe_files import open_folder
+
     for path in paths:
-        os.chown(path, 0, 0)
-        os.chmod(path, 0o700)
+        fd = open_folder(path)
+        try:
+            os.fchown(fd, 0, 0)
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
 
 
 def package_labs() -> Path:
@@ -179,7 +186,8 @@ def run_autograder(root: Path) -> dict[str, Any]:
     config = json.loads((source / BUNDLE_CONFIG).read_text(encoding="utf-8"))
     lab = load_lab(config["lab"])
     if os.geteuid() == 0:
-        lock_down([source])
+        (root / "results").mkdir(parents=True, exist_ok=True)
+        lock_down([source, root / "results"])
     from attn_grade.runner import Limits
 
     Limits()  # a wrong ATTN_GRADE_* variable is the bundle's fault (raises), not a student's 0
@@ -222,19 +230,37 @@ def find_submission(folder: Path, lab: LabSpec) -> Path:
 
 @contextmanager
 def student_copy(submission: Path) -> Iterator[Path]:
-    """A copy the unprivileged student user may read and write (the lab's scripts write PNGs)."""
+    """A private copy of the submission (0700, root's when grading as root): the runner
+    copies it again for the student's process, the deliverables' files land in it, and
+    the downloaded submission is never written. Plain folders and single-link regular
+    files only; no link is followed or copied."""
+    from attn_grade.runner import SUBMISSION_COPY_LIMIT
+    from attn_grade.safe_files import copy_tree, read_regular, write_file
+
     with private_tempdir("gradescope") as tmp:
         copy = Path(tmp) / "submission"
         if submission.is_dir():
-            shutil.copytree(submission, copy, symlinks=True)
-            target = copy
-        else:
-            copy.mkdir()
-            target = Path(shutil.copy2(submission, copy / submission.name))
-        for path in [Path(tmp), *copy.rglob("*"), copy]:
-            if not path.is_symlink():
-                os.chmod(path, 0o777 if path.is_dir() else 0o666)
-        yield target
+            copy_tree(submission, copy, SUBMISSION_COPY_LIMIT, skip_hidden_folders=False)
+            yield copy
+            return
+        os.mkdir(copy, 0o700)
+        with _folder_of(submission) as folder:
+            data = read_regular(folder, submission.name, SUBMISSION_COPY_LIMIT)
+        if data is None:
+            raise UsageError(f"{submission.name} is not a plain file")
+        write_file(copy, submission.name, data)
+        yield copy / submission.name
+
+
+@contextmanager
+def _folder_of(path: Path) -> Iterator[int]:
+    from attn_grade.safe_files import open_folder
+
+    fd = open_folder(path.parent)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def gradescope_results(result: LabResult, hidden_visibility: str) -> dict[str, Any]:

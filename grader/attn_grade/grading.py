@@ -6,7 +6,6 @@ It never prints. Renderers in report/ turn the LabResult into text, JSON or PNG.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import secrets
 from collections.abc import Sequence
@@ -38,6 +37,7 @@ from attn_grade.result import (
     TestResult,
 )
 from attn_grade.runner import Call, CallOutcome, Limits, run_calls
+from attn_grade.sandbox.launch import keep_private
 from attn_grade.shape_errors import explain as explain_shape_error
 from attn_grade.submission import open_submission
 
@@ -89,17 +89,25 @@ def _grade_folder(
     if limits.time_budget is None and lab.time_budget:
         limits = dataclasses.replace(limits, time_budget=lab.time_budget)  # 0 stays: no budget
     reference_dir = find_solutions(lab, solutions) if hidden else None
-    if reference_dir is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
-        # as root the student runs under a uid of its own: it must not enter the reference
-        reference_dir.chmod(reference_dir.stat().st_mode & ~0o007)
-    frozen_cases = load_public_cases(lab)
-    if frozen_cases is None and reference_dir is None:
-        raise LabSpecError(
-            f"{lab.id} has no frozen public tests: run `attn-grade freeze {lab.id}`."
-        )
-    cases = list(frozen_cases) if frozen_cases is not None else public_cases(lab)
     if reference_dir is not None:
+        # as root the student runs under a uid of its own: it must not enter the reference
+        keep_private(reference_dir)
+    frozen_cases = None
+    if reference_dir is None:
+        # Without the reference (a student's check), public tests use the frozen inputs and
+        # expectations of public.npz, which the student can read anyway.
+        frozen_cases = load_public_cases(lab)
+        if frozen_cases is None:
+            raise LabSpecError(
+                f"{lab.id} has no frozen public tests: run `attn-grade freeze {lab.id}`."
+            )
+        cases = list(frozen_cases)
+    else:
+        # With it (batch, Gradescope, nbgrader, an instructor's check), every test runs on
+        # fresh inputs drawn from `seed`, public ones included: public.npz is no answer key.
         seed = secrets.randbelow(2**31) if seed is None else seed
+        cases = [test_case(lab, t, seed) for t in lab.tests_with("public")]
+        cases += [c for c in public_cases(lab) if c.test is None]  # the example: fixed, unscored
         cases += [test_case(lab, t, seed) for t in lab.tests_with("hidden")]
     if only is not None:
         cases = [c for c in cases if c.test is not None and c.test.name in only]

@@ -4,32 +4,32 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from attn_grade.result import LabResult
+from attn_grade.safe_files import make_folders, write_file
 
 STATE_DIR = ".attn-grade"
 LAST_REPORT = "last-report.json"
 
 
 def save_report(result: LabResult, folder: Path) -> Path | None:
-    """Write the JSON report to <folder>/.attn-grade/last-report.json, atomically.
+    """Write the JSON report to <folder>/.attn-grade/last-report.json, atomically, through
+    folder descriptors: a link planted at .attn-grade or at the file is never followed.
     Returns None when the folder is not writable (a read-only submission)."""
-    target = Path(folder) / STATE_DIR / LAST_REPORT
     data = result.to_dict() | {"saved_at": time.time()}
+    text = json.dumps(data, indent=1).encode("utf-8")
     try:
-        target.parent.mkdir(exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=target.parent, delete=False, suffix=".tmp", encoding="utf-8"
-        ) as f:
-            json.dump(data, f, indent=1)
-        os.replace(f.name, target)
+        state = make_folders(Path(folder).resolve(), STATE_DIR)  # the user's path: trusted
+        try:
+            write_file(state, LAST_REPORT, text, mode=0o644)
+        finally:
+            os.close(state)
     except OSError:
         return None
-    return target
+    return Path(folder) / STATE_DIR / LAST_REPORT
 
 
 def load_report(folder: Path) -> dict[str, Any] | None:

@@ -18,7 +18,6 @@ import json
 import math
 import os
 import selectors
-import shutil
 import signal
 import sys
 import time
@@ -29,15 +28,18 @@ from typing import Any
 import numpy as np
 
 from attn_grade.errors import AttnGradeError, UsageError
+from attn_grade.safe_files import copy_tree, open_folder, read_regular, write_file
 from attn_grade.sandbox.launch import (
     Child,
     Identity,
     hidden_ancestors,
+    isolation_plan,
+    namespaces_allowed,
     new_identity,
-    private_solutions,
+    private_reference,
     python_folders,
     release_identity,
-    remove_files_of,
+    remove_leftovers,
     start_child,
 )
 from attn_grade.tempdirs import private_tempdir, sweep_orphans
@@ -72,6 +74,8 @@ class Call:
     probe_of: str | None = None
     # a speed test (checks/speed.py): also time another function on the same inputs
     timing: dict[str, Any] | None = None
+    # a script's output files: their paths in a folder of the run come first in its argv
+    produces: tuple[str, ...] = ()
 
 
 @dataclass
@@ -180,29 +184,29 @@ class RunRecord:
     output: str  # the student's stdout and stderr, truncated to Limits.output_bytes
     output_truncated: bool
     processes: int  # child processes started (1 unless a call hung or crashed)
+    # what scripts wrote at the paths of Call.produces: regular files only, read after
+    # every student process is gone; None for a name not written (or not a plain file)
+    files: dict[str, bytes | None] = field(default_factory=dict)
 
 
 def run_calls(
     submission_dir: Path,
     calls: list[Call],
     limits: Limits | None = None,
-    *,
-    writable: Path | None = None,
 ) -> RunRecord:
     """Run every call in child processes; return one outcome per call key.
 
-    The student's code sees a private copy of `submission_dir`. `writable`, if
-    given, is an empty folder (as root, one the run's uid can reach, e.g. in /tmp)
-    the student's process may write into (a script's
-    output files); the caller validates what it finds there afterwards, when
-    every student process is gone. Raises GraderError if the sandbox fails.
+    The student's code sees a private copy of `submission_dir`. A script call's
+    `produces` names files it writes into a folder of the run; RunRecord.files holds
+    what it wrote there. Raises GraderError if the sandbox fails.
     """
     limits = limits or Limits()
     _protect_parent_memory()
     _sweep_orphans_once()
     try:
         with private_tempdir("run") as tmp:
-            session = _Session(Path(tmp), Path(submission_dir).resolve(), calls, limits, writable)
+            run_dir = Path(os.path.realpath(tmp))
+            session = _Session(run_dir, Path(submission_dir).resolve(), calls, limits)
             try:
                 return session.run()
             finally:
@@ -239,25 +243,44 @@ def _protect_parent_memory() -> None:
 
 
 class _Session:
-    def __init__(
-        self,
-        tmp: Path,
-        submission_dir: Path,
-        calls: list[Call],
-        limits: Limits,
-        writable: Path | None,
-    ):
+    """One run's folder, owned by the grader (as root: root:gid, mode 0750):
+
+        config<N>.json   the grader's, one per student process (root only)
+        request/         the inputs, read-only for the run's uid
+        work/            its working folder and $HOME, $TMPDIR     (the uid's, 0700)
+        submission/      a copy of the submission                  (the uid's, 0700)
+        out/             where scripts write their `produces` files (the uid's, 0700)
+
+    The uid cannot rename or replace anything in the top folder, so the grader's later
+    reads and the final removal (shutil.rmtree works on folder descriptors) never follow
+    a link it planted; nothing is chowned or chmodded once student code has run.
+    """
+
+    def __init__(self, tmp: Path, submission_dir: Path, calls: list[Call], limits: Limits):
         self.tmp, self.calls, self.limits = tmp, calls, limits
-        self.identity: Identity | None = new_identity()
+        self.tmp_fd = open_folder(tmp)
+        self.identity: Identity | None = None
+        self.isolated = False
+        try:
+            self._prepare(submission_dir)
+        except BaseException:
+            self.close()
+            raise
+
+    def _prepare(self, submission_dir: Path) -> None:
+        tmp, calls = self.tmp, self.calls
+        self.identity = new_identity()
         if self.identity is not None:
-            private_solutions()
+            private_reference()
+        self.isolated = self.identity is not None and namespaces_allowed()
         self.request_dir = tmp / "request"
-        self.request_dir.mkdir()
+        self.request_dir.mkdir(mode=0o700)
         self.work_dir = tmp / "work"
-        self.work_dir.mkdir()
+        self.work_dir.mkdir(mode=0o700)
+        self.out_dir = tmp / "out"
+        self.out_dir.mkdir(mode=0o700)
         self.submission_dir = tmp / "submission"
-        _copy_submission(submission_dir, self.submission_dir)
-        self.writable = [tmp] + ([Path(writable)] if writable else [])
+        copy_tree(submission_dir, self.submission_dir, SUBMISSION_COPY_LIMIT)
         self._n_arrays = 0
         self.encoded = [self._encode_call(c) for c in calls]
         self.outcomes: dict[str, CallOutcome] = {}
@@ -266,24 +289,40 @@ class _Session:
         self.processes = 0
         self.started: dict[int, float] = {}  # call index -> when the child said it started
         self.extra_tasks = _own_tasks() if self.identity is None else 0
-        for folder in self.writable:
-            self._hand_over(folder)
+        self._hand_over()
 
-    def _hand_over(self, folder: Path) -> None:
-        """As root: the run's uid owns its folders (0700), so no other uid can read them."""
+    def _hand_over(self) -> None:
+        """As root, before any student code runs: the run's uid may enter the top folder and
+        read the request; work/, submission/ and out/ are its own, 0700."""
         if self.identity is None:
             return
-        folder.chmod(0o700)
-        for path in _tree(folder):
-            os.chown(path, self.identity.uid, self.identity.gid, follow_symlinks=False)
+        uid, gid = self.identity.uid, self.identity.gid
+        os.fchown(self.tmp_fd, 0, gid)
+        os.fchmod(self.tmp_fd, 0o750)
+        _chown_tree(self.tmp_fd, "request", 0, gid, dir_mode=0o750, file_mode=0o640)
+        for name in ("work", "submission", "out"):
+            _chown_tree(self.tmp_fd, name, uid, gid, dir_mode=0o700, file_mode=0o600)
 
     def close(self) -> None:
-        if self.identity is not None:
-            for folder in self.writable:  # back to the grader's uid before the caller reads it
-                for path in _tree(folder):
-                    os.chown(path, os.getuid(), os.getgid(), follow_symlinks=False)
-            remove_files_of(self.identity)
-            release_identity(self.identity)
+        """Every student process of the run is dead by now (see _run_child)."""
+        try:
+            if self.identity is not None:
+                try:
+                    remove_leftovers(self.identity, self.isolated)
+                finally:
+                    release_identity(self.identity)
+        finally:
+            os.close(self.tmp_fd)
+
+    def _collect(self) -> dict[str, bytes | None]:
+        names = {name for call in self.calls for name in call.produces}
+        if not names:
+            return {}
+        out = open_folder("out", dir_fd=self.tmp_fd)
+        try:
+            return {name: read_regular(out, name, self.limits.file_bytes) for name in names}
+        finally:
+            os.close(out)
 
     def _encode(self, value: Any) -> Any:
         if isinstance(value, np.ndarray):
@@ -298,10 +337,11 @@ class _Session:
         return value
 
     def _encode_call(self, call: Call) -> dict[str, Any]:
+        paths = [str(self.out_dir / Path(name).name) for name in call.produces]
         return {
             "module": call.module,
             "function": call.function,
-            "args": [self._encode(a) for a in call.args],
+            "args": paths + [self._encode(a) for a in call.args],
             "kwargs": {k: self._encode(v) for k, v in call.kwargs.items()},
             "n_outputs": call.n_outputs,
             "return_positional": list(call.return_positional),
@@ -318,12 +358,14 @@ class _Session:
             if pending:
                 pending = self._run_child(pending)
         text = self.output.decode("utf-8", errors="replace")
-        return RunRecord(self.outcomes, text, self.output_truncated, self.processes)
+        record = RunRecord(self.outcomes, text, self.output_truncated, self.processes)
+        record.files = self._collect()
+        return record
 
     # -- one child -----------------------------------------------------------------
     def _run_child(self, pending: list[int]) -> list[int]:
         """Run the pending calls in one child; return the calls still to run."""
-        config_path = self.tmp / f"config{self.processes}.json"
+        config_name = f"config{self.processes}.json"
         result_read, result_write = os.pipe()
         output_read, output_write = os.pipe()
         total = self.limits.startup_limit + self.limits.time_limit * len(pending)
@@ -334,7 +376,7 @@ class _Session:
             "result_fd": result_write,
             **self.clock.child_config(),
             "identity": [self.identity.uid, self.identity.gid] if self.identity else None,
-            "expose": hidden_ancestors(python_folders()) if self.identity else [],
+            "isolate": self._isolation(),
             "nice": 5,
             "limits": {
                 "RLIMIT_AS": self.limits.memory_bytes,
@@ -345,8 +387,9 @@ class _Session:
                 "RLIMIT_NOFILE": self.limits.open_files,
             },
         }
-        config_path.write_text(json.dumps(config), encoding="utf-8")
-        self._hand_over(self.tmp)
+        # the top folder is root's: the uid cannot have planted anything at config_name
+        write_file(self.tmp_fd, config_name, json.dumps(config).encode("utf-8"), 0o600)
+        config_path = self.tmp / config_name
         self.processes += 1
         try:
             child = start_child(
@@ -369,6 +412,16 @@ class _Session:
             child.wait()
             os.close(result_read)
             os.close(output_read)
+
+    def _isolation(self) -> dict[str, Any] | None:
+        """The namespace plan of bootstrap._isolate, or None (not root, or not allowed)."""
+        if self.identity is None:
+            return None
+        if self.isolated:
+            return isolation_plan(self.tmp, self.limits.disk_bytes)
+        if hidden_ancestors(python_folders()):
+            return isolation_plan(self.tmp, self.limits.disk_bytes, full=False)
+        return None
 
     def _child_env(self) -> dict[str, str]:
         env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
@@ -407,7 +460,7 @@ class _Session:
                 return self._after_failure(pending, done, current, importing, "timeout")
             if now >= next_disk_check:
                 next_disk_check = now + DISK_CHECK_SECONDS
-                if _disk_usage(self.writable, self.limits.disk_bytes) > self.limits.disk_bytes:
+                if _disk_usage([self.tmp], self.limits.disk_bytes) > self.limits.disk_bytes:
                     detail = f"more than {self.limits.disk_bytes // MiB} MiB written"
                     return self._after_failure(pending, done, current, importing, "disk", detail)
             timeout = min(deadline, next_disk_check) - now
@@ -720,30 +773,21 @@ def _disk_usage(folders: list[Path], limit: int, max_entries: int = 20000) -> in
     return total
 
 
-def _copy_submission(source: Path, target: Path) -> None:
-    """The student's process works on a copy: regular files only, no symlinks, bounded."""
-    budget = SUBMISSION_COPY_LIMIT
-    target.mkdir()
-    for folder, dirs, files in os.walk(source):
-        relative = Path(folder).relative_to(source)
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
-        for d in dirs:
-            (target / relative / d).mkdir()
-        for name in files:
-            path = Path(folder) / name
-            st = path.lstat()
-            if not path.is_file() or path.is_symlink() or st.st_size > budget:
-                continue
-            budget -= st.st_size
-            shutil.copyfile(path, target / relative / name)
-
-
-def _tree(folder: Path) -> list[str]:
-    """`folder` and everything under it, without following symbolic links."""
-    paths = [str(folder)]
-    for parent, dirs, files in os.walk(folder):
-        paths += [os.path.join(parent, name) for name in dirs + files]
-    return paths
+def _chown_tree(
+    top_fd: int, name: str, uid: int, gid: int, *, dir_mode: int, file_mode: int
+) -> None:
+    """Give top/name and everything in it to uid:gid, through descriptors (os.fwalk never
+    follows a link; the grader made every entry itself, before any student code ran)."""
+    for _folder, _dirs, files, fd in os.fwalk(name, dir_fd=top_fd, follow_symlinks=False):
+        os.fchown(fd, uid, gid)
+        os.fchmod(fd, dir_mode)
+        for entry in files:
+            file_fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            try:
+                os.fchown(file_fd, uid, gid)
+                os.fchmod(file_fd, file_mode)
+            finally:
+                os.close(file_fd)
 
 
 def _own_tasks() -> int:

@@ -17,7 +17,8 @@ _NAME = re.compile(r"^attn-grade-[a-z]+-(?P<pid>\d+)-")
 
 
 def private_tempdir(kind: str) -> tempfile.TemporaryDirectory:
-    """A TemporaryDirectory named after `kind` and this process (mode 0700)."""
+    """A TemporaryDirectory named after `kind` and this process (mode 0700, made with
+    mkdtemp: a new name no one else could have planted)."""
     return tempfile.TemporaryDirectory(prefix=f"attn-grade-{kind}-{os.getpid()}-")
 
 
@@ -33,7 +34,12 @@ def sweep_orphans(root: Path | None = None) -> list[Path]:
         found = _NAME.match(entry.name)
         if not found or not entry.is_dir(follow_symlinks=False) or _alive(int(found["pid"])):
             continue
-        shutil.rmtree(entry.path, ignore_errors=True)
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue  # not made by a grader of this uid (a student's decoy, say)
+        except OSError:
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)  # descriptor-based: follows no link
         removed.append(Path(entry.path))
     return removed
 

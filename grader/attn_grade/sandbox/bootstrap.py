@@ -38,37 +38,91 @@ def _limit_resources(limits):
         resource.setrlimit(which, (new, new))
 
 
-def _expose(folders):
-    """As root, in a mount namespace of this process only: make `folders` reachable for
-    the sandbox uid although an ancestor is private (e.g. Python under /root, mode 0700).
+def _isolate(plan):
+    """As root, before the uid drop: a mount and IPC namespace of this process (and what it
+    starts) only, so that nothing the run does outlives it or reaches other runs.
 
-    Each (folder, ancestor) pair covers `ancestor` with an empty tmpfs and binds
-    `folder` back, read-only, at its own path: the rest of `ancestor` stays hidden."""
-    if not folders:
-        return
+    - every mount is read-only and nosuid: the uid can write only in its run folder and
+      in fresh tmpfs mounted over the world-writable folders (/tmp, /dev/shm, ...), which
+      vanish with the namespace; SysV IPC objects and POSIX queues vanish with the IPC
+      namespace;
+    - the private paths (reference, submissions, results) are covered by an empty folder
+      only root may enter; a private ancestor of the Python installation (e.g. /root)
+      by an empty one, with the installation bound back read-only;
+    - /proc is a new instance with hidepid=noaccess: nothing of another uid's process (the
+      grader, other students' runs: command lines, environment, folders) can be read.
+
+    A plan that is not `full` only binds Python back. Returns False when namespaces are
+    not allowed (no CAP_SYS_ADMIN): the grader then cleans up after the run instead (see
+    SECURITY.md).
+    """
+    if not plan:
+        return False
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
-    ms_rdonly, ms_nosuid, ms_nodev, ms_remount, ms_bind = 1, 2, 4, 32, 4096
+    ms_rdonly, ms_nosuid, ms_nodev, ms_noexec, ms_remount, ms_bind = 1, 2, 4, 8, 32, 4096
     ms_rec, ms_private = 16384, 1 << 18
 
     def mount(source, target, fstype, flags, data=None):
         if libc.mount(source, target.encode(), fstype, flags, data) != 0:
             raise OSError(ctypes.get_errno(), f"mount {target}")
 
-    if libc.unshare(0x00020000) != 0:  # CLONE_NEWNS
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+    cwd, full = os.getcwd(), plan["full"]
+    if libc.unshare(0x00020000 | (0x08000000 if full else 0)) != 0:  # CLONE_NEWNS, NEWIPC
+        return False
     mount(None, "/", None, ms_rec | ms_private)
-    handles = {folder: os.open(folder, os.O_PATH) for folder, _ in folders}
-    for ancestor in sorted({a for _, a in folders}, key=len):
-        mount(b"tmpfs", ancestor, b"tmpfs", ms_nosuid | ms_nodev, b"mode=0755,size=1m")
-    for folder, _ in folders:
-        os.makedirs(folder, exist_ok=True)
-        mount(f"/proc/self/fd/{handles[folder]}".encode(), folder, None, ms_bind | ms_rec)
-        mount(None, folder, None, ms_remount | ms_bind | ms_rdonly | ms_nosuid | ms_nodev)
-        os.close(handles[folder])
-    for ancestor in {a for _, a in folders}:
-        mount(None, ancestor, None, ms_remount | ms_rdonly | ms_nosuid | ms_nodev)
+    # opened in the new namespace (a bind's source must be one of its mounts), before any
+    # folder is covered
+    folders = plan["keep"] + ([plan["run_dir"]] if full else [])
+    keep = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in folders}
+    # struct mount_attr {attr_set = RDONLY | NOSUID, attr_clr, propagation, userns_fd}
+    attr = ctypes.create_string_buffer(struct.pack("QQQQ", 0x1 | 0x2, 0, 0, 0))
+    if full and libc.syscall(442, -100, b"/", 0x8000, attr, 32) != 0:  # mount_setattr
+        _read_only_one_by_one(mount, ms_remount | ms_bind | ms_rdonly | ms_nosuid)  # < 5.12
+    size = int(plan["tmpfs_bytes"])
+    covers = [(p, b"mode=1777,size=%d,nr_inodes=4096" % size) for p in plan["writable"]]
+    covers += [(p, b"mode=0700,size=4k") for p in plan["conceal"]]
+    covers += [(p, b"mode=0755,size=1m") for p in plan["ancestors"]]
+    covered = []
+    for path, options in sorted(covers, key=lambda c: len(c[0])):
+        if any(path == c or path.startswith(c + os.sep) for c in covered):
+            continue  # already inside an empty folder
+        mount(b"tmpfs", path, b"tmpfs", ms_nosuid | ms_nodev, options)
+        covered.append(path)
+    for path in sorted(keep, key=len):
+        writable = path == plan["run_dir"]
+        hidden = any(path == c or path.startswith(c + os.sep) for c in covered)
+        if hidden or writable:
+            os.makedirs(path, exist_ok=True)
+            mount(f"/proc/self/fd/{keep[path]}".encode(), path, None, ms_bind | ms_rec)
+            flags = ms_remount | ms_bind | ms_nosuid | ms_nodev | (0 if writable else ms_rdonly)
+            mount(None, path, None, flags)
+        os.close(keep[path])
+    for path in plan["ancestors"] + plan["conceal"]:
+        if path in covered:
+            mount(None, path, None, ms_remount | ms_rdonly | ms_nosuid | ms_nodev)
+    try:
+        if full:
+            mount(b"proc", "/proc", b"proc", ms_nosuid | ms_nodev | ms_noexec, b"hidepid=noaccess")
+    except OSError:
+        pass  # a kernel before 5.8 shares /proc's options machine-wide: leave it
+    os.chdir(cwd)
+    return True
+
+
+def _read_only_one_by_one(mount, flags):
+    """Every mount read-only, one remount each (kernels without mount_setattr)."""
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        points = [line.split()[4] for line in f]
+    for point in points:
+        for escaped, plain in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n")):
+            point = point.replace(escaped, plain)
+        target = point.replace("\\134", "\\")
+        try:
+            mount(None, target, None, flags)
+        except OSError:
+            pass
 
 
 def _drop_privileges(identity):
@@ -352,9 +406,12 @@ def start(config_path, parent, result_fd=None):
             config = json.load(f)
         _limit_resources(config["limits"])
         os.nice(config.get("nice", 0))
+        plan = config.get("isolate")
         try:
-            _expose(config.get("expose"))
+            isolated = _isolate(plan)
         except OSError:
+            os._exit(74)  # the grader reports: the mount namespace could not be set up
+        if plan and plan["ancestors"] and not isolated:
             os._exit(73)  # the grader reports: Python is not readable by the sandbox user
         _drop_privileges(config.get("identity"))
         _die_with_parent(parent)

@@ -19,6 +19,7 @@ import random
 import select
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -75,28 +76,212 @@ def new_identity() -> Identity | None:
 
 
 def release_identity(identity: Identity) -> None:
-    """Give the uid back (after kill_uid and remove_files_of)."""
+    """Give the uid back (after kill_uid and remove_leftovers)."""
     if identity.lock_fd >= 0:
         os.close(identity.lock_fd)
 
 
-def kill_uid(identity: Identity) -> None:
-    """Kill every process of `identity` from a helper running as that uid (see zygote.py)."""
-    killer = os.fork()
-    if killer == 0:
+def as_uid(identity: Identity, action) -> None:
+    """Run `action()` in a forked helper that has become `identity`; wait for it."""
+    helper = os.fork()
+    if helper == 0:
         try:
             os.setgroups([])
             os.setresgid(identity.gid, identity.gid, identity.gid)
             os.setresuid(identity.uid, identity.uid, identity.uid)
-            os.kill(-1, signal.SIGKILL)
-            os.kill(-1, signal.SIGKILL)
+            action()
         finally:
             os._exit(0)
-    os.waitpid(killer, 0)
+    os.waitpid(helper, 0)
 
 
-def remove_files_of(identity: Identity, folders=("/tmp", "/var/tmp", "/dev/shm")) -> None:
-    """Delete what the run's uid left in the world-writable temporary folders."""
+def kill_uid(identity: Identity) -> None:
+    """Kill every process of `identity` from a helper running as that uid (see zygote.py)."""
+
+    def kill_all() -> None:
+        os.kill(-1, signal.SIGKILL)
+        os.kill(-1, signal.SIGKILL)
+
+    as_uid(identity, kill_all)
+
+
+# World-writable folders every student process gets a fresh tmpfs of its own for (when
+# mount namespaces are allowed; the rest of the file system is read-only for it).
+TEMPORARY_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+# Folders no student process may read, as root: the reference, the submissions, the results.
+PRIVATE_PATHS: set[str] = set()
+
+
+def keep_private(*paths: Path | str) -> None:
+    """As root: `paths` (folders or files) become unreadable for other uids (chmod o-rwx,
+    through a descriptor, never following a link), and each student process sees an empty
+    folder in their place when mount namespaces are allowed."""
+    for path in paths:
+        try:
+            real = os.path.realpath(path)
+            st = os.lstat(real)
+        except OSError:
+            continue
+        if os.geteuid() == 0:
+            _remove_other_permissions(real)
+        if stat.S_ISDIR(st.st_mode):
+            PRIVATE_PATHS.add(real)
+
+
+def _remove_other_permissions(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        st = os.fstat(fd)
+        if (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)) and st.st_mode & 0o007:
+            os.fchmod(fd, stat.S_IMODE(st.st_mode) & ~0o007)
+    finally:
+        os.close(fd)
+
+
+_namespaces: bool | None = None
+_probe_lock = threading.Lock()
+
+
+def namespaces_allowed() -> bool:
+    """Can a student process have mount and IPC namespaces of its own? (Root with
+    CAP_SYS_ADMIN: yes; Docker's default profile: no.) ATTN_GRADE_NAMESPACES=off says no."""
+    global _namespaces
+    if os.environ.get("ATTN_GRADE_NAMESPACES", "on") == "off" or os.geteuid() != 0:
+        return False
+    with _probe_lock:
+        if _namespaces is None:
+            import ctypes
+
+            unshare = ctypes.CDLL(None, use_errno=True).unshare  # resolved before the fork
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0 if unshare(0x00020000 | 0x08000000) == 0 else 1)
+            _namespaces = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    return _namespaces
+
+
+def isolation_plan(run_dir: Path, tmpfs_bytes: int, full: bool = True) -> dict:
+    """What bootstrap._isolate does for one student process (see its docstring). Not `full`
+    (namespaces not allowed, or turned off): only bind a Python installation the sandbox
+    uid could not read; the child exits 73 if even that is refused."""
+    plan = hidden_ancestors(python_folders())
+    writable = [p for p in TEMPORARY_FOLDERS if _world_writable(p)] if full else []
+    return {
+        "full": full,
+        "run_dir": os.path.realpath(run_dir),
+        "keep": sorted({folder for folder, _ in plan} | set(_real_folders(python_folders()))),
+        "ancestors": sorted({ancestor for _, ancestor in plan}),
+        "writable": writable,
+        "conceal": [p for p in sorted(PRIVATE_PATHS) if os.path.isdir(p)] if full else [],
+        "tmpfs_bytes": tmpfs_bytes // max(1, len(writable)),  # the disk limit, shared
+    }
+
+
+def _real_folders(paths: list[str]) -> list[str]:
+    return [os.path.realpath(p) for p in paths if os.path.isdir(p)]
+
+
+def _world_writable(path: str) -> bool:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and bool(st.st_mode & 0o002)
+
+
+def remove_leftovers(identity: Identity, isolated: bool) -> None:
+    """After a run (every process of the uid is dead): delete what the uid left behind.
+
+    With namespaces its files lived in tmpfs that are gone and its IPC objects died with
+    its IPC namespace; the usual folders are swept anyway. Without them, every
+    world-writable folder of the machine (found once per grader process) is swept and
+    SysV IPC objects of the uid are removed."""
+    folders = TEMPORARY_FOLDERS if isolated else world_writable_folders()
+    remove_files_of(identity, folders)
+    if not isolated:
+        remove_ipc_of(identity)
+    clear_keys_of(identity)
+
+
+KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)  # syscall numbers
+
+
+def clear_keys_of(identity: Identity) -> None:
+    """Empty the uid's kernel keyrings (keyctl): its user, user-session and persistent
+    keyrings outlive its processes (the persistent one for days), and the next run of
+    the same uid, another student's, could read what is left there."""
+    if KEYCTL is None:
+        return
+    import ctypes
+
+    syscall = ctypes.CDLL(None, use_errno=True).syscall  # resolved before the fork
+    get_persistent, clear, invalidate = 22, 7, 21
+    user, user_session, process = -4, -5, -2
+
+    def clear_all() -> None:
+        for ring in (user, user_session):
+            syscall(KEYCTL, clear, ring)
+        persistent = syscall(KEYCTL, get_persistent, -1, process)
+        if persistent > 0:
+            syscall(KEYCTL, clear, persistent)
+            syscall(KEYCTL, invalidate, persistent)
+
+    as_uid(identity, clear_all)
+
+
+_world_writable_cache: list[str] | None = None
+
+
+def world_writable_folders(limit: int = 500_000) -> list[str]:
+    """Every world-writable folder of the machine outside /proc and /sys (cached)."""
+    global _world_writable_cache
+    if _world_writable_cache is None:
+        found, seen = set(TEMPORARY_FOLDERS), 0
+        for parent, dirs, _files in os.walk("/"):
+            if parent == "/":
+                dirs[:] = [d for d in dirs if d not in ("proc", "sys")]
+            seen += len(dirs)
+            for d in dirs:
+                if _world_writable(os.path.join(parent, d)):
+                    found.add(os.path.join(parent, d))
+            if seen > limit:
+                break
+        _world_writable_cache = sorted(p for p in found if _world_writable(p))
+    return _world_writable_cache
+
+
+def remove_ipc_of(identity: Identity) -> None:
+    """Remove the SysV shared memory, semaphores and message queues the uid owns or made."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_rmid = 0
+    removers = {"shm": libc.shmctl, "sem": libc.semctl, "msg": libc.msgctl}
+    for kind, remove in removers.items():
+        try:
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        if not lines:
+            continue
+        header = lines[0].split()
+        for line in lines[1:]:
+            row = dict(zip(header, line.split()))
+            owners = {int(row.get("uid", -1)), int(row.get("cuid", -1))}
+            if identity.uid not in owners:
+                continue
+            object_id = int(line.split()[1])  # shmid, semid or msqid
+            if kind == "sem":
+                remove(object_id, 0, ipc_rmid, None)
+            else:
+                remove(object_id, ipc_rmid, None)
+
+
+def remove_files_of(identity: Identity, folders=TEMPORARY_FOLDERS) -> None:
+    """Delete what the run's uid left in the world-writable folders (never following a link)."""
     import shutil
 
     for folder in folders:
@@ -143,20 +328,18 @@ def python_folders() -> list[str]:
     return sorted(folders)
 
 
-def private_solutions() -> None:
-    """As root: the reference solutions' folders become unreadable for other uids (chmod o-rwx)."""
+def private_reference() -> None:
+    """As root: the reference solutions' folders and the labs' frozen expectations become
+    unreadable for other uids, and hidden from student processes (keep_private)."""
+    import attn_grade
     from attn_grade.reference import KIT_ROOT
 
     roots = [KIT_ROOT / "solutions", Path.cwd() / "solutions"]
     if os.environ.get("ATTN_GRADE_SOLUTIONS"):
         roots.append(Path(os.environ["ATTN_GRADE_SOLUTIONS"]))
-    for root in roots:
-        try:
-            st = root.stat()
-            if st.st_mode & 0o007:
-                root.chmod(st.st_mode & ~0o007)
-        except OSError:
-            pass
+    labs = Path(attn_grade.__file__).parent / "labs"
+    keep_private(*roots, *labs.glob("*/public.npz"))
+    PRIVATE_PATHS.add(os.path.realpath(labs))  # hidden only: other users may run `check`
 
 
 class Child:
