@@ -133,14 +133,16 @@ def _notebook_json(notebook: Path, name: str) -> dict:
     try:
         content = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise SubmissionError(f"{name} is not a Jupyter notebook: it is not UTF-8 text") from exc
+        raise SubmissionError(f"{name} is not a readable notebook: it is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise SubmissionError(
-            f"{name} is not a Jupyter notebook: its JSON is broken at line {exc.lineno}, "
+            f"{name} is not a readable notebook: its JSON is broken at line {exc.lineno}, "
             f"column {exc.colno} ({exc.msg}). Save it again from Jupyter or Colab."
         ) from exc
     except RecursionError as exc:
-        raise SubmissionError(f"{name} is not a Jupyter notebook: its JSON nests too deep") from exc
+        raise SubmissionError(
+            f"{name} is not a readable notebook: its JSON nests too deep"
+        ) from exc
     if not isinstance(content, dict):
         raise SubmissionError(
             f"{name} is not a Jupyter notebook: it holds {_kind(content)} in JSON, "
