@@ -588,3 +588,34 @@ def test_a_single_file_named_like_a_lab_module_still_grades(tmp_path):
     path = single_file(tmp_path / "softmax.py")
     result = grade("lab01", path, hidden=False, only=ONLY)
     assert [t.status for t in result.tests] == ["passed", "passed"]
+
+
+def test_errors_in_a_notebook_name_the_cell_and_its_line(tmp_path):
+    path = notebook(tmp_path / "lab01.ipynb")
+    content = json.loads(path.read_text(encoding="utf-8"))
+    for number, cell in enumerate(content["cells"], start=1):
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if "    d_k = q.shape[-1]" in source:
+            source = source.replace("    d_k = q.shape[-1]", "    raise ValueError('oops')")
+            cell["source"] = source
+            line = source.splitlines().index("    raise ValueError('oops')") + 1
+            where = f"cell {number}, line {line}, in scaled_dot_product_attention"
+    _notebook_json(path, content)
+    result = grade("lab01", path, hidden=False, only=ONLY)
+    assert [t.status for t in result.tests] == ["passed", "error"]
+    assert result.tests[1].where == where
+    assert result.tests[1].message == f"ValueError: oops ({where})"
+
+
+def test_a_forbidden_import_in_a_notebook_names_its_cell(tmp_path):
+    path = notebook(tmp_path / "lab01.ipynb")
+    content = json.loads(path.read_text(encoding="utf-8"))
+    content["cells"][1]["source"] = "import numpy as np\nimport scipy.special"
+    cell = content["cells"][2]  # softmax, which now uses scipy
+    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    assert source.startswith("def softmax(x, axis=-1):\n")
+    cell["source"] = source.replace(":\n", ":\n    scipy.special\n", 1)
+    _notebook_json(path, content)
+    result = grade("lab01", path, hidden=False, only=ONLY)
+    assert [t.status for t in result.tests] == ["failed", "failed"]
+    assert result.tests[0].message.startswith("cell 2.py, line 2 imports scipy.special")
