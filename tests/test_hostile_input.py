@@ -619,3 +619,16 @@ def test_a_forbidden_import_in_a_notebook_names_its_cell(tmp_path):
     result = grade("lab01", path, hidden=False, only=ONLY)
     assert [t.status for t in result.tests] == ["failed", "failed"]
     assert result.tests[0].message.startswith("cell 2.py, line 2 imports scipy.special")
+
+
+@pytest.mark.timeout(30)
+def test_a_fifo_or_device_link_in_a_submission_does_not_block_the_batch(tmp_path):
+    """fingerprint() runs in the batch's own process: it must never read a FIFO (blocks
+    forever) or follow a link to /dev/zero (never ends)."""
+    folder = student_folder(tmp_path / "alice")
+    os.mkfifo(folder / "pipe.py")
+    (folder / "zero.py").symlink_to("/dev/zero")
+    first = batch.fingerprint(folder)
+    assert first == batch.fingerprint(folder)
+    (folder / "softmax.py").write_text("changed\n")
+    assert batch.fingerprint(folder) != first

@@ -19,6 +19,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import time
 import traceback
 from collections import deque
@@ -120,19 +121,34 @@ def discover(folder: Path) -> list[Entry]:
 
 
 def fingerprint(path: Path) -> str:
-    """sha256 of a submission's content (names and bytes), to notice a resubmission."""
+    """sha256 of a submission's content (names and bytes), to notice a resubmission.
+
+    Only regular files are read (a FIFO would block, a device never ends), in chunks,
+    without following links; anything else counts by its kind."""
     digest = hashlib.sha256()
     files = [path] if not path.is_dir() else sorted(p for p in path.rglob("*") if not p.is_dir())
     for file in files:
-        digest.update(str(file.relative_to(path) if file != path else file.name).encode())
+        name = str(file.relative_to(path) if file != path else file.name)
+        digest.update(name.encode("utf-8", "surrogateescape"))
         try:
-            if file.is_symlink():
-                digest.update(b"link:" + os.readlink(file).encode())
-            else:
-                digest.update(hashlib.sha256(file.read_bytes()).digest())
+            digest.update(_content_digest(file))
         except OSError as exc:
             digest.update(f"unreadable:{exc.errno}".encode())
     return digest.hexdigest()
+
+
+def _content_digest(file: Path) -> bytes:
+    info = file.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        return b"link:" + os.fsencode(os.readlink(file))
+    if not stat.S_ISREG(info.st_mode):
+        return f"kind:{stat.S_IFMT(info.st_mode)}".encode()
+    content = hashlib.sha256()
+    fd = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            content.update(chunk)
+    return content.digest()
 
 
 def plan(
