@@ -231,6 +231,7 @@ def _cell(source: object, metadata: object = None) -> dict:
         ({"cells": [_cell(5)]}, "cell 1: its source is a number, not text"),
         ({"cells": [_cell(["a", None])]}, "cell 1: its source is a list, not text"),
         ({"nbformat": 3, "worksheets": 5}, "is an old (version 3) notebook that cannot be converted"),
+        ({"cells": [_cell("x = 1")] * 5000}, "has 5000 code cells"),
         ({"cells": [_cell("def softmax(x, axis=-1, y=" + "-" * 3000 + "1):\n    return x\n")]},
          "Skipped cell 1 (its code is nested too deeply for Python to read)"),
         ({"cells": [_cell("def softmax(x, axis=-1):\x00\n    return x\n")]},

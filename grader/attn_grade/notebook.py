@@ -29,6 +29,8 @@ from attn_grade.report.plain import one_line
 NOTEBOOK_MODULE = "extracted_from_notebook.py"  # what write_module writes beside the cells
 NEVER_IMPORTED = ("attn_grade", "__future__")  # grader modules stay out of the student's module
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024  # outputs (images) included
+MAX_CODE_CELLS = 2000  # parsing each costs time: a crafted notebook must not stall a batch
+MAX_CODE_BYTES = 4 * 1024 * 1024  # all code cells together
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,12 @@ def read_cells(notebook: Path) -> list[CodeCell]:
         grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
         code_cells.append(
             CodeCell(source, f"cell {number}", grade_id if isinstance(grade_id, str) else None)
+        )
+    size = sum(len(c.source) for c in code_cells)
+    if len(code_cells) > MAX_CODE_CELLS or size > MAX_CODE_BYTES:
+        raise SubmissionError(
+            f"{name} has {len(code_cells)} code cells and {size // 1024} KiB of code: more "
+            f"than a lab needs (at most {MAX_CODE_CELLS} cells, {MAX_CODE_BYTES // 2**20} MiB)"
         )
     return code_cells
 
