@@ -633,3 +633,21 @@ def test_a_fifo_or_device_link_in_a_submission_does_not_block_the_batch(tmp_path
     assert first == batch.fingerprint(folder)
     (folder / "softmax.py").write_text("changed\n")
     assert batch.fingerprint(folder) != first
+
+
+def test_a_notebook_test_cell_names_the_kernel_cell_and_its_line(monkeypatch):
+    """nbgrader's test cells grade the kernel's cell history: an error names "In [n]"."""
+    from attn_grade import notebook_cells
+    from attn_grade.notebook import CodeCell, assemble
+    from batch_fixtures import _functions
+
+    softmax, attention = _functions("correct")
+    attention = attention.replace("    d_k = q.shape[-1]", "    raise ValueError('oops')")
+    line = attention.splitlines().index("    raise ValueError('oops')") + 1
+    cells = [CodeCell("import numpy as np", "In [1]"), CodeCell(softmax, "In [2]"),
+             CodeCell(attention, "In [3]")]
+    monkeypatch.setattr(notebook_cells, "_student_code", lambda lab: assemble(cells, lab, "nb"))
+    notebook_cells.check_test("lab01", "softmax_rows")  # passes: no AssertionError
+    with pytest.raises(AssertionError) as caught:
+        notebook_cells.check_test("lab01", "attention_single")
+    assert f"(In [3], line {line}, in scaled_dot_product_attention)" in str(caught.value)

@@ -63,14 +63,13 @@ class _Statement:
 
 def extract_code(notebook: Path, lab: LabSpec) -> str:
     """The source code of the lab's functions found in `notebook`, ready to import."""
-    return _extracted(notebook, lab).code
+    return extract(notebook, lab).code
 
 
-def write_module(notebook: Path, lab: LabSpec, folder: Path) -> str:
-    """Write the lab's functions found in `notebook` into `folder` so that an error names
-    its cell and line: one file per cell ("cell 3.py", each statement at its line in the
-    cell) and a module that runs them in order; returns that module's file name."""
-    extracted = _extracted(notebook, lab)
+def write_cells(extracted: Extracted, folder: Path) -> str:
+    """Write `extracted` into `folder` so that an error names its cell and line: one file
+    per cell ("cell 3.py", "In [3].py": each statement at its line in the cell) and a
+    module that runs them in order; returns that module's file name."""
     cells: dict[str, list[str]] = {}
     runs = []
     for statement in _in_run_order(extracted.statements):
@@ -85,7 +84,8 @@ def write_module(notebook: Path, lab: LabSpec, folder: Path) -> str:
     return module
 
 
-def _extracted(notebook: Path, lab: LabSpec) -> Extracted:
+def extract(notebook: Path, lab: LabSpec) -> Extracted:
+    """The lab's functions found in `notebook`; SubmissionError if one is missing."""
     from attn_grade.submission import SubmissionError
 
     name = one_line(notebook.name)

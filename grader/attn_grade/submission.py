@@ -24,11 +24,15 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.labspec import LabSpec
 from attn_grade.report.plain import one_line
 from attn_grade.tempdirs import private_tempdir
+
+if TYPE_CHECKING:
+    from attn_grade.notebook import Extracted
 
 MAX_ZIP_BYTES = 50 * 1024 * 1024
 MAX_ZIP_FILES = 2000
@@ -76,9 +80,9 @@ def open_submission(path: Path, lab: LabSpec) -> Iterator[Path]:
         elif suffix == ".py":
             write_single_file(_read_source(path), path.name, lab, folder)
         else:
-            from attn_grade.notebook import write_module
+            from attn_grade.notebook import extract
 
-            _write_aliases(write_module(path, lab, folder), lab, folder)
+            write_notebook(extract(path, lab), lab, folder)
         yield folder.resolve()
 
 
@@ -106,6 +110,14 @@ def write_single_file(source: bytes, name: str, lab: LabSpec, folder: Path) -> N
         name = f"submitted_{name.lstrip('.')}"  # not a deliverable script the grader would run
     (folder / name).write_bytes(source)
     _write_aliases(name, lab, folder)
+
+
+def write_notebook(extracted: Extracted, lab: LabSpec, folder: Path) -> None:
+    """A notebook's extracted functions as the lab's modules, cell by cell (an error
+    names the cell and its line)."""
+    from attn_grade.notebook import write_cells
+
+    _write_aliases(write_cells(extracted, folder), lab, folder)
 
 
 def _write_aliases(name: str, lab: LabSpec, folder: Path) -> None:
