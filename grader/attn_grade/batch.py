@@ -120,26 +120,34 @@ def discover(folder: Path) -> list[Entry]:
 
 
 def fingerprint(path: Path) -> str:
-    """sha256 of a submission's content (names and bytes), to notice a resubmission."""
+    """sha256 of a submission's content (names and bytes), to notice a resubmission.
+
+    Only regular files are read (a FIFO would block, a device never ends), in chunks,
+    without following links; anything else counts by its kind."""
     digest = hashlib.sha256()
     files = [path] if not path.is_dir() else sorted(p for p in path.rglob("*") if not p.is_dir())
     for file in files:
-        digest.update(str(file.relative_to(path) if file != path else file.name).encode())
+        name = str(file.relative_to(path) if file != path else file.name)
+        digest.update(name.encode("utf-8", "surrogateescape"))
         try:
-            if file.is_symlink():
-                digest.update(b"link:" + os.readlink(file).encode())
-            elif not file.is_file():  # a FIFO would block the read forever
-                digest.update(b"special")
-            else:
-                with open(file, "rb", opener=_no_follow) as f:
-                    digest.update(hashlib.sha256(f.read()).digest())
+            digest.update(_content_digest(file))
         except OSError as exc:
             digest.update(f"unreadable:{exc.errno}".encode())
     return digest.hexdigest()
 
 
-def _no_follow(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)
+def _content_digest(file: Path) -> bytes:
+    info = file.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        return b"link:" + os.fsencode(os.readlink(file))
+    if not stat.S_ISREG(info.st_mode):
+        return f"kind:{stat.S_IFMT(info.st_mode)}".encode()
+    content = hashlib.sha256()
+    fd = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            content.update(chunk)
+    return content.digest()
 
 
 def plan(

@@ -3,20 +3,27 @@
 Kinds (the `kind` of a [[deliverables]] table in lab.toml):
     script-png      run `script` in the sandbox with the output paths as argv[1:];
                     it must write a PNG at each (`produces`: a name or a list of
-                    names, next to the submission)
+                    names, next to the submission) that decodes, within a size
+                    limit, to a plausible heatmap: at least MIN_PNG_SIDE pixels
+                    a side, and more than a few colours
     report-answer   a section of REPORT.md answered: `min_words`, and one of `keywords`
     report-score    a REPORT.md section names one attention score of the example
-                    sentence, "Score: it -> animal = 0.57", that matches the
-                    student's own weights within `tolerance`, and explains it
+                    sentence, "Score: QUERY -> KEY = N.NN", that matches the
+                    student's own weights within `tolerance`, and explains it; the
+                    student's weights on the example must also be the reference's
+                    (weights made up for the example sentence alone earn nothing)
 """
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from attn_grade.labspec import DeliverableSpec
 from attn_grade.result import ChecklistItem, DeliverableResult, ExampleWeights, TestResult
@@ -24,6 +31,11 @@ from attn_grade.runner import Call, CallOutcome, Limits, run_calls
 from attn_grade.safe_files import remove_file, write_file
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MAX_PNG_BYTES = 16 * 1024 * 1024
+MAX_PNG_PIXELS = 4096 * 4096  # decoded only below this: a PNG bomb is refused unread
+MIN_PNG_SIDE = 64  # pixels: a heatmap of a few tokens with their labels is larger
+MIN_PNG_COLOURS = 8  # a flat or two-colour image is not a heatmap
+SCORE_EXAMPLE = "Score: QUERY -> KEY = N.NN"
 SCORE_LINE = re.compile(
     r"score\s*:\s*[\"'`]?(?P<query>[^\"'`\s]+)[\"'`]?\s*(?:->|→)\s*"
     r"[\"'`]?(?P<key>[^\"'`\s]+)[\"'`]?\s*=\s*(?P<weight>[0-9]*[.,]?[0-9]+)",
@@ -103,15 +115,44 @@ def _check_script_png(spec, submission, scripts, example) -> tuple[str, str]:
         return "failed", f"{script} failed: {run.outcome.message}{where}"
     names = _produces(spec)
     for n, name in enumerate(names, start=1):
-        target = submission / name
-        if not target.is_file() or target.stat().st_mtime < run.started - 1:
+        data = run.files.get(Path(name).name)  # read from the run's folder, not the student's
+        if data is None:
             return "incomplete", (
                 f"{script} ran but wrote no {name} (it gets the path to write as sys.argv[{n}])"
             )
-        with target.open("rb") as f:
-            if f.read(8) != PNG_MAGIC:
-                return "failed", f"{name} is not a PNG image"
+        problem = png_problem(data)
+        if problem:
+            return "failed", f"{name} {problem}"
     return "done", "wrote " + ", ".join(names)
+
+
+def png_problem(data: bytes) -> str | None:
+    """Why `data` is not a plausible heatmap PNG ("is not a PNG image", ...), or None."""
+    if data[:8] != PNG_MAGIC:
+        return "is not a PNG image"
+    if len(data) > MAX_PNG_BYTES:
+        return f"is larger than {MAX_PNG_BYTES // 2**20} MiB"
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+            width, height = image.size
+            if width * height > MAX_PNG_PIXELS:
+                return f"is {width} x {height} pixels: too large for a heatmap"
+            if min(width, height) < MIN_PNG_SIDE:
+                return (
+                    f"is {width} x {height} pixels: too small for a heatmap "
+                    f"(at least {MIN_PNG_SIDE} x {MIN_PNG_SIDE})"
+                )
+            image.load()
+            colours = image.convert("RGB").getcolors(maxcolors=MIN_PNG_COLOURS)
+    except Image.DecompressionBombError:  # Pillow's own limit, above ours
+        return "is too large for a heatmap"
+    except Exception:  # noqa: BLE001 - any decoding failure means a broken image
+        return "is not a readable PNG image (truncated or damaged)"
+    if colours is not None:  # None: more than MIN_PNG_COLOURS colours
+        return f"has only {len(colours)} colour(s): it does not show a heatmap"
+    return None
 
 
 def _produces(spec: DeliverableSpec) -> list[str]:
@@ -166,11 +207,19 @@ def _check_report_score(spec, submission, scripts, example) -> tuple[str, str]:
         return "missing", f"{file} has no section {section}"
     found = SCORE_LINE.search(answer)
     if not found:
-        return "incomplete", f'{file} {section}: add a line like "Score: it -> animal = 0.57"'
+        return "incomplete", f'{file} {section}: add a line like "{SCORE_EXAMPLE}"'
     if example is None or example.student is None:
         return (
             "failed",
             "your attention did not run on the example sentence, so the score cannot be checked",
+        )
+    tolerance = float(spec.options.get("tolerance", 0.01))
+    off = _off_reference(example, tolerance)
+    if off is not None:
+        return "failed", (
+            "your attention weights on the example sentence are not right yet (largest "
+            f"difference from the reference {off:.2g}): fix the attention tests first, "
+            "then explain a score of your heatmap"
         )
     query, key = found["query"], found["key"]
     claimed = float(found["weight"].replace(",", "."))
@@ -183,7 +232,6 @@ def _check_report_score(spec, submission, scripts, example) -> tuple[str, str]:
             f"{query!r} or {key!r} is not a token of the example: {' '.join(example.tokens)}",
         )
     weights = [float(example.student[i, j]) for i, j in pairs]
-    tolerance = float(spec.options.get("tolerance", 0.01))
     if not any(abs(w - claimed) <= tolerance for w in weights):
         actual = ", ".join(f"{w:.3f}" for w in weights)
         return "failed", f"your weights give {query} -> {key} = {actual}, not {claimed:g}"
@@ -195,6 +243,19 @@ def _check_report_score(spec, submission, scripts, example) -> tuple[str, str]:
             f"{file} {section}: the score matches; now explain it ({needed}+ words)",
         )
     return "done", f"{query} -> {key} = {claimed:g} matches your weights, and is explained"
+
+
+def _off_reference(example: ExampleWeights, tolerance: float) -> float | None:
+    """None if the student's example weights are the reference's within `tolerance`,
+    else their largest difference (inf when they cannot be compared)."""
+    student, reference = example.student, example.reference
+    if student is None or reference is None or student.shape != reference.shape:
+        return float("inf")
+    difference = np.abs(np.asarray(student, dtype=float) - np.asarray(reference, dtype=float))
+    if not np.isfinite(difference).all():
+        return float("inf")
+    largest = float(difference.max(initial=0.0))
+    return None if largest <= tolerance else largest
 
 
 def _positions(tokens: list[str], word: str) -> list[int]:

@@ -26,8 +26,11 @@ from pathlib import Path
 from attn_grade.labspec import LabSpec
 from attn_grade.report.plain import one_line
 
+NOTEBOOK_MODULE = "extracted_from_notebook.py"  # what write_module writes beside the cells
 NEVER_IMPORTED = ("attn_grade", "__future__")  # grader modules stay out of the student's module
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024  # outputs (images) included
+MAX_CODE_CELLS = 2000  # parsing each costs time: a crafted notebook must not stall a batch
+MAX_CODE_BYTES = 4 * 1024 * 1024  # all code cells together
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Extracted:
     found: list[str]  # the lab's functions that were found
     missing: list[str]
     skipped: list[str] = field(default_factory=list)  # "cell 4 (line 2: invalid syntax)"
+    statements: list[_Statement] = field(default_factory=list)  # what `code` holds, in order
 
 
 @dataclass(frozen=True)
@@ -54,17 +58,57 @@ class _Statement:
     uses: frozenset[str]
     is_def: bool
     is_import: bool = False
+    line: int = 1  # its first line in the cell
 
 
 def extract_code(notebook: Path, lab: LabSpec) -> str:
     """The source code of the lab's functions found in `notebook`, ready to import."""
+    return extract(notebook, lab).code
+
+
+def write_cells(extracted: Extracted, folder: Path) -> str:
+    """Write `extracted` into `folder` so that an error names its cell and line: one file
+    per cell ("cell 3.py", "In [3].py": each statement at its line in the cell) and a
+    module that runs them in order; returns that module's file name."""
+    cells: dict[str, list[str]] = {}
+    runs = []
+    for statement in _in_run_order(extracted.statements):
+        lines = cells.setdefault(statement.cell.label, [])
+        first = max(statement.line, len(lines) + 1)  # never over an earlier statement
+        lines += [""] * (first - 1 - len(lines)) + statement.text.splitlines()
+        runs.append((statement.cell.label, first, len(lines)))
+    for label, lines in cells.items():
+        (folder / f"{label}.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    module = NOTEBOOK_MODULE
+    (folder / module).write_text(_runner_source(extracted.code, runs), encoding="utf-8")
+    return module
+
+
+def extract(notebook: Path, lab: LabSpec) -> Extracted:
+    """The lab's functions found in `notebook`; SubmissionError if one is missing."""
     from attn_grade.submission import SubmissionError
 
     name = one_line(notebook.name)
     extracted = assemble(read_cells(notebook), lab, name)
     if extracted.missing:
         raise SubmissionError(missing_message(extracted, lab, name))
-    return extracted.code
+    return extracted
+
+
+def _runner_source(code: str, runs: list[tuple[str, int, int]]) -> str:
+    header = code.splitlines()[0]  # "# Extracted by attn-grade from NAME: ..."
+    return f"""{header}
+# Each statement runs from its cell's file beside this one, at its line in the cell,
+# so that a traceback names the cell: File ".../cell 3", line 2, in softmax.
+import os as _os
+
+_HERE = _os.path.dirname(_os.path.abspath(__file__))
+for _cell, _first, _last in {runs!r}:
+    with open(_os.path.join(_HERE, _cell + ".py"), encoding="utf-8") as _file:
+        _lines = _file.read().splitlines()[_first - 1 : _last]
+    _source = "\\n" * (_first - 1) + "\\n".join(_lines) + "\\n"
+    exec(compile(_source, _os.path.join(_HERE, _cell), "exec"), globals())
+"""
 
 
 def missing_message(extracted: Extracted, lab: LabSpec, where: str) -> str:
@@ -117,6 +161,12 @@ def read_cells(notebook: Path) -> list[CodeCell]:
         code_cells.append(
             CodeCell(source, f"cell {number}", grade_id if isinstance(grade_id, str) else None)
         )
+    size = sum(len(c.source) for c in code_cells)
+    if len(code_cells) > MAX_CODE_CELLS or size > MAX_CODE_BYTES:
+        raise SubmissionError(
+            f"{name} has {len(code_cells)} code cells and {size // 1024} KiB of code: more "
+            f"than a lab needs (at most {MAX_CODE_CELLS} cells, {MAX_CODE_BYTES // 2**20} MiB)"
+        )
     return code_cells
 
 
@@ -133,14 +183,16 @@ def _notebook_json(notebook: Path, name: str) -> dict:
     try:
         content = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise SubmissionError(f"{name} is not a Jupyter notebook: it is not UTF-8 text") from exc
+        raise SubmissionError(f"{name} is not a readable notebook: it is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise SubmissionError(
-            f"{name} is not a Jupyter notebook: its JSON is broken at line {exc.lineno}, "
+            f"{name} is not a readable notebook: its JSON is broken at line {exc.lineno}, "
             f"column {exc.colno} ({exc.msg}). Save it again from Jupyter or Colab."
         ) from exc
     except RecursionError as exc:
-        raise SubmissionError(f"{name} is not a Jupyter notebook: its JSON nests too deep") from exc
+        raise SubmissionError(
+            f"{name} is not a readable notebook: its JSON nests too deep"
+        ) from exc
     if not isinstance(content, dict):
         raise SubmissionError(
             f"{name} is not a Jupyter notebook: it holds {_kind(content)} in JSON, "
@@ -212,7 +264,9 @@ def assemble(cells: list[CodeCell], lab: LabSpec, where: str) -> Extracted:
         if binders:
             selected[binders[-1].position] = binders[-1]
             wanted |= binders[-1].uses
-    return Extracted(_render(selected, where), found, missing, skipped)
+    return Extracted(
+        _render(selected, where), found, missing, skipped, _in_run_order(selected.values())
+    )
 
 
 def python_source(text: str) -> str:
@@ -231,23 +285,28 @@ def python_source(text: str) -> str:
 def _statement(
     node: ast.stmt, lines: list[str], position: tuple[int, int], cell: CodeCell, lab: LabSpec
 ) -> _Statement | None:
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         text = statement_text(node, lines)
-        return _Statement(position, cell, text, frozenset([node.name]), _module_names(node), True)
+        return _Statement(
+            position, cell, text, frozenset([node.name]), _module_names(node), True, line=first
+        )
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         kept = _kept_import(node, set(lab.modules))
         if kept is None:
             return None
         binds = {a.asname or a.name.split(".")[0] for a in kept.names}
         return _Statement(
-            position, cell, ast.unparse(kept), frozenset(binds), frozenset(), False, True
+            position, cell, ast.unparse(kept), frozenset(binds), frozenset(), False, True, first
         )
     if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
         binds = frozenset(t.id for t in node.targets)
-        return _Statement(position, cell, ast.unparse(node), binds, _uses(node.value), False)
+        text = ast.unparse(node)
+        return _Statement(position, cell, text, binds, _uses(node.value), False, line=first)
     if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
         binds = frozenset([node.target.id])
-        return _Statement(position, cell, ast.unparse(node), binds, _uses(node.value), False)
+        text = ast.unparse(node)
+        return _Statement(position, cell, text, binds, _uses(node.value), False, line=first)
     return None  # a call, a print, a loop...: stray code, never run by the grader
 
 
@@ -296,12 +355,16 @@ def _uses(node: ast.AST) -> frozenset[str]:
     )
 
 
+def _in_run_order(statements) -> list[_Statement]:
+    """Imports first (an assignment may use a module imported in a later cell), then
+    notebook order."""
+    return sorted(statements, key=lambda s: (not s.is_import, s.position))
+
+
 def _render(selected: dict[tuple[int, int], _Statement], where: str) -> str:
     parts = [f"# Extracted by attn-grade from {where}: the exercise functions and what they use."]
     label = None
-    # imports first: an assignment may use a module imported in a later cell
-    for position in sorted(selected, key=lambda p: (not selected[p].is_import, p)):
-        statement = selected[position]
+    for statement in _in_run_order(selected.values()):
         if statement.cell.label != label:
             label = statement.cell.label
             parts.append(f"\n# --- {label} ---")

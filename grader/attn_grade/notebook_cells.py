@@ -21,6 +21,7 @@ from pathlib import Path
 from attn_grade.labspec import LabSpec, load_lab
 from attn_grade.notebook import CodeCell, Extracted, assemble
 from attn_grade.result import PASSED, LabResult
+from attn_grade.submission import write_notebook
 from attn_grade.tempdirs import private_tempdir
 
 
@@ -34,9 +35,8 @@ def check_test(lab_id: str, test: str, lang: str | None = None) -> None:
     if spec is not None and spec.function not in extracted.found:
         raise AssertionError(_not_defined(lab, spec.function, extracted))
     with private_tempdir("cell") as tmp:
-        path = Path(tmp) / "submission.py"
-        path.write_text(extracted.code, encoding="utf-8")
-        result = grade(lab_id, path, only=[test], deliverables=False, lang=_lang(lang))
+        write_notebook(extracted, lab, Path(tmp))  # an error names its cell: "In [3], line 2"
+        result = grade(lab_id, Path(tmp), only=[test], deliverables=False, lang=_lang(lang))
     result.submission = "this notebook"
     _print(result)
     outcome = result.tests[0]
@@ -66,9 +66,8 @@ def show_report(lab_id: str, lang: str | None = None) -> None:
     lab = load_lab(lab_id)
     extracted = _student_code(lab)
     with private_tempdir("cell") as tmp:
-        path = Path(tmp) / "submission.py"
-        path.write_text(extracted.code, encoding="utf-8")
-        result = grade(lab_id, path, hidden=False, deliverables=False, lang=_lang(lang))
+        write_notebook(extracted, lab, Path(tmp))
+        result = grade(lab_id, Path(tmp), hidden=False, deliverables=False, lang=_lang(lang))
         result.submission = "this notebook"
         _print(result)
         if result.example is not None:

@@ -5,7 +5,8 @@ Accepted: a lab folder; a .zip of one; one .py file holding the lab's functions;
 executed here). In a folder or a zip, the lab folder is the one holding the lab's
 modules, found up to a few levels down (outer/lab01/softmax.py). A single .py file
 keeps its own name, and each lab module becomes a small alias that loads it, so
-`from softmax import softmax` works and an error names the student's file and line.
+`from softmax import softmax` works and an error names the student's file and line;
+a notebook's functions are written cell by cell, so an error names the cell and line.
 
 Whatever the submission holds, however malformed, is the student's: it raises
 SubmissionError (an `invalid` verdict, exit code 1 for `check`), or
@@ -23,11 +24,15 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.labspec import LabSpec
 from attn_grade.report.plain import one_line
 from attn_grade.tempdirs import private_tempdir
+
+if TYPE_CHECKING:
+    from attn_grade.notebook import Extracted
 
 MAX_ZIP_BYTES = 50 * 1024 * 1024
 MAX_ZIP_FILES = 2000
@@ -75,15 +80,10 @@ def open_submission(path: Path, lab: LabSpec) -> Iterator[Path]:
         elif suffix == ".py":
             write_single_file(_read_source(path), path.name, lab, folder)
         else:
-            from attn_grade.notebook import extract_code
+            from attn_grade.notebook import extract
 
-            _write_everywhere(extract_code(path, lab), lab, folder)
+            write_notebook(extract(path, lab), lab, folder)
         yield folder.resolve()
-
-
-def _write_everywhere(code: str, lab: LabSpec, folder: Path) -> None:
-    for module in lab.modules:
-        (folder / f"{module}.py").write_text(code, encoding="utf-8")
 
 
 def _read_source(path: Path) -> bytes:
@@ -109,6 +109,19 @@ def write_single_file(source: bytes, name: str, lab: LabSpec, folder: Path) -> N
     if stem not in lab.modules and (name in scripts or name.startswith(".")):
         name = f"submitted_{name.lstrip('.')}"  # not a deliverable script the grader would run
     (folder / name).write_bytes(source)
+    _write_aliases(name, lab, folder)
+
+
+def write_notebook(extracted: Extracted, lab: LabSpec, folder: Path) -> None:
+    """A notebook's extracted functions as the lab's modules, cell by cell (an error
+    names the cell and its line)."""
+    from attn_grade.notebook import write_cells
+
+    _write_aliases(write_cells(extracted, folder), lab, folder)
+
+
+def _write_aliases(name: str, lab: LabSpec, folder: Path) -> None:
+    """Each lab module (but `name` itself) as an alias of the module in file `name`."""
     for module in lab.modules:
         if module != Path(name).stem:
             (folder / f"{module}.py").write_text(_alias(name), encoding="utf-8")

@@ -86,8 +86,8 @@ def _label(ax, tokens: list[str], title: str) -> None:
 
 
 def _empty(ax, message: str) -> None:
-    # the message may be the student's exception text
-    ax.text(
-        0.5, 0.5, plain(message), ha="center", va="center", wrap=True, fontsize=9, parse_math=False
-    )
+    # The message may be the student's exception text: plain, never mathtext. Wrapped
+    # here: matplotlib's wrap=True measures the text as mathtext even with parse_math=False.
+    text = "\n".join(textwrap.wrap(plain(message), 40, max_lines=8)) or "-"
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9, parse_math=False)
     ax.set_axis_off()
