@@ -92,7 +92,7 @@ def test_public_spec_keeps_the_comments_that_follow_a_hidden_test():
     assert 'visibility = "hidden"' not in public
 
 
-RUNTIME_DEPENDENCIES = {"numpy", "matplotlib", "typer", "rich", "nbformat", "tomli"}
+RUNTIME_DEPENDENCIES = {"numpy", "matplotlib", "pillow", "typer", "rich", "nbformat", "tomli"}
 
 
 def test_the_kit_installs_in_a_fresh_venv_and_checks_lab01(kit, tmp_path):
