@@ -338,7 +338,27 @@ def _outputs(result, n_outputs):
     return list(result)
 
 
-def _serve_timing(channel, index, call, modules, load, to_npy, submission_dir):
+def _student_function(channel, index, modules, module_name, name, quiet):
+    """The student's `module_name.name`, imported once (silenced when `quiet` names the module:
+    its module-level prints were shown by an earlier process); None after a "missing" result."""
+    if module_name not in modules:
+        channel.event(event="importing", call=index, module=module_name)
+        with _Silenced() if module_name in quiet else contextlib.nullcontext():
+            modules[module_name] = __import__(module_name)
+        channel.event(event="imported", call=index)
+    function = getattr(modules[module_name], name, None)
+    if not callable(function):
+        channel.event(
+            event="result",
+            call=index,
+            status="missing",
+            message=f"{module_name}.py has no function {name}",
+        )
+        return None
+    return function
+
+
+def _serve_timing(channel, index, call, modules, load, to_npy, submission_dir, quiet):
     """A speed test: call["function"] (fast) and call["timing"]["function"] (slow), timed on
     the same inputs in this process. Sends fast's outputs, slow's outputs stacked over the
     items, then one float64 array (2, repeats) of times; the grader checks all of them."""
@@ -349,18 +369,8 @@ def _serve_timing(channel, index, call, modules, load, to_npy, submission_dir):
     try:
         functions = []
         for module_name, name in pairs:
-            if module_name not in modules:
-                channel.event(event="importing", call=index, module=module_name)
-                modules[module_name] = __import__(module_name)
-                channel.event(event="imported", call=index)
-            function = getattr(modules[module_name], name, None)
-            if not callable(function):
-                channel.event(
-                    event="result",
-                    call=index,
-                    status="missing",
-                    message=f"{module_name}.py has no function {name}",
-                )
+            function = _student_function(channel, index, modules, module_name, name, quiet)
+            if function is None:
                 return
             functions.append(function)
         args = [load(a) for a in call["args"]]
@@ -459,26 +469,16 @@ def serve(config):
         channel.event(event="start", call=index)
         reporter.arm(index)  # re-armed for each call; a late report of a finished call is ignored
         if call.get("timing"):
-            _serve_timing(channel, index, call, modules, load, to_npy, submission_dir)
+            _serve_timing(channel, index, call, modules, load, to_npy, submission_dir, quiet)
             continue
         if call["function"] is None:
             _run_script(channel, index, submission_dir, call)
             continue
         try:
-            if call["module"] not in modules:
-                channel.event(event="importing", call=index, module=call["module"])
-                with _Silenced() if call["module"] in quiet else contextlib.nullcontext():
-                    modules[call["module"]] = __import__(call["module"])
-                channel.event(event="imported", call=index)
-            module = modules[call["module"]]
-            function = getattr(module, call["function"], None)
-            if not callable(function):
-                channel.event(
-                    event="result",
-                    call=index,
-                    status="missing",
-                    message=f"{call['module']}.py has no function {call['function']}",
-                )
+            function = _student_function(
+                channel, index, modules, call["module"], call["function"], quiet
+            )
+            if function is None:
                 continue
             args = [load(a) for a in call["args"]]
             kwargs = {k: load(v) for k, v in call["kwargs"].items()}
