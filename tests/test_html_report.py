@@ -161,6 +161,8 @@ def test_check_html_into_a_missing_folder_is_one_line(tmp_path, reference_copy):
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.strip() == f"attn-grade: --html: {tmp_path / 'no'} is not a folder"
+    done = CliRunner().invoke(app, ["check", "lab01", "--html", str(tmp_path)])
+    assert done.exit_code == 2 and "is a folder; give a file name" in done.output
 
 
 def test_grade_writes_feedback_html_beside_feedback_txt(tmp_path):

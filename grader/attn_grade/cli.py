@@ -145,8 +145,11 @@ def check(
     Exit code 0 when every code test passed, 1 otherwise, 2 for a usage error.
     """
     lang = checked_language(lang)
-    if html_file is not None and not html_file.parent.is_dir():  # said before grading
-        raise UsageError(f"--html: {one_line(html_file.parent)} is not a folder")
+    if html_file is not None:  # said before grading, not after
+        if html_file.is_dir() or html_file.name in ("", ".", ".."):
+            raise UsageError(f"--html: {one_line(html_file)} is a folder; give a file name")
+        if not html_file.parent.is_dir():
+            raise UsageError(f"--html: {one_line(html_file.parent)} is not a folder")
     preload = threading.Thread(target=_preload_matplotlib, daemon=True)
     if png:
         preload.start()
