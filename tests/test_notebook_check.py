@@ -51,6 +51,8 @@ def executed(tmp_path_factory) -> list:
     cells = [
         "import numpy as np",
         WRONG_SOFTMAX,
+        "def broken(:\n    pass",  # does not parse: skipped, and said
+        'import attn_grade\nearly = attn_grade.check("lab01", "attention_single")',
         attention,
         'print("<script>document.title=1</script>")  # a stray cell: never graded',
         'import attn_grade\nresult = attn_grade.check("lab01")\nresult',
@@ -58,6 +60,7 @@ def executed(tmp_path_factory) -> list:
         'print([(t.name, t.status) for t in one.tests], type(result).__mro__[1].__name__)',
     ]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.cells[2].metadata["tags"] = ["raises-exception"]
     mp = pytest.MonkeyPatch()
     mp.setenv("JUPYTER_PATH", str(home))
     mp.delenv("ATTN_GRADE_SOLUTIONS", raising=False)  # the editable install finds the reference
@@ -77,8 +80,8 @@ def _html(outputs: list) -> list[str]:
 
 
 def test_check_displays_the_html_report_inline(executed):
-    pages = _html(executed[4])
-    assert len(pages) == 1, executed[4]
+    pages = _html(executed[6])
+    assert len(pages) == 1, executed[6]
     page = pages[0]
     assert "<script" not in page  # no JavaScript: rich display only
     assert 'data-test="softmax_rows" data-status="passed"' in page
@@ -90,17 +93,24 @@ def test_check_displays_the_html_report_inline(executed):
 
 
 def test_check_returns_the_result_with_a_short_repr(executed):
-    shown = [o["data"]["text/plain"] for o in executed[4] if o.get("output_type") == "execute_result"]
-    assert len(shown) == 1 and shown[0].startswith("<attn-grade lab01: "), executed[4]
+    shown = [o["data"]["text/plain"] for o in executed[6] if o.get("output_type") == "execute_result"]
+    assert len(shown) == 1 and shown[0].startswith("<attn-grade lab01: "), executed[6]
     score, total = shown[0].removeprefix("<attn-grade lab01: ").rstrip(">").split(" / ")
     assert 0 < float(score) < float(total)
 
 
 def test_check_of_one_test(executed):
-    printed = "".join(o.get("text", "") for o in executed[5] if o.get("output_type") == "stream")
-    assert "[('softmax_rows', 'passed')] LabResult" in printed, executed[5]
-    page = _html(executed[5])[0]
+    printed = "".join(o.get("text", "") for o in executed[7] if o.get("output_type") == "stream")
+    assert "[('softmax_rows', 'passed')] LabResult" in printed, executed[7]
+    page = _html(executed[7])[0]
     assert page.count('class="test"') == 1
+
+
+def test_check_before_a_function_is_defined_says_so(executed):
+    page = _html(executed[3])[0]
+    assert "Define scaled_dot_product_attention(q, k, v, mask=None) in a code cell above" in page
+    assert "Skipped In [3] (line 1: " in page
+    assert 'data-test="attention_single" data-status="error"' in page
 
 
 def test_check_outside_a_notebook_is_one_clear_error():

@@ -34,7 +34,7 @@ def check(lab_id: str, test: str | None = None, *, lang: str | None = None) -> C
     show the HTML report inline and return the result."""
     from attn_grade.grading import grade
     from attn_grade.labspec import load_lab
-    from attn_grade.notebook_cells import _lang, _student_code
+    from attn_grade.notebook_cells import _lang, _not_defined, _student_code
     from attn_grade.report.html import HtmlReport, heatmap_png
     from attn_grade.submission import write_notebook
     from attn_grade.tempdirs import private_tempdir
@@ -58,7 +58,11 @@ def check(lab_id: str, test: str | None = None, *, lang: str | None = None) -> C
         )
     graded.submission = "this notebook"
     result = CheckResult(**{f.name: getattr(graded, f.name) for f in fields(LabResult)})
-    _display(HtmlReport(result, heatmap_png(result)))
+    checked = {t.function for t in result.tests}
+    notes = [_not_defined(lab, f, extracted).split("\n")[0] for f in extracted.missing
+             if f in checked]
+    notes += [f"Skipped {skipped}." for skipped in extracted.skipped]
+    _display(HtmlReport(result, heatmap_png(result), notes))
     return result
 
 

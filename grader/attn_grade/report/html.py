@@ -90,8 +90,11 @@ def render_html(result: LabResult, heatmap: bytes | None = None) -> str:
     )
 
 
-def render_fragment(result: LabResult, heatmap: bytes | None = None) -> str:
-    """The report as an HTML fragment with its own scoped style: a notebook cell's output."""
+def render_fragment(
+    result: LabResult, heatmap: bytes | None = None, notes: list[str] | None = None
+) -> str:
+    """The report as an HTML fragment with its own scoped style: a notebook cell's output.
+    `notes` go under the title (e.g. a function the notebook does not define yet)."""
     from attn_grade.report.terminal import _summary
 
     parts = [
@@ -99,6 +102,7 @@ def render_fragment(result: LabResult, heatmap: bytes | None = None) -> str:
         '<div class="attn-grade">',
         f"<h1>attn-grade {text(result.lab)}: {text(result.title)}</h1>",
         f'<div class="submission">{text(result.submission)}</div>',
+        *(f'<p class="text mistake note">{text(note)}</p>' for note in notes or []),
         f'<p class="summary">{rich_html(_summary(result))}</p>',
         _tests_table(result),
     ]
@@ -118,12 +122,15 @@ def render_fragment(result: LabResult, heatmap: bytes | None = None) -> str:
 class HtmlReport:
     """A LabResult shown by IPython's rich display (`_repr_html_`; no JavaScript)."""
 
-    def __init__(self, result: LabResult, heatmap: bytes | None = None) -> None:
+    def __init__(
+        self, result: LabResult, heatmap: bytes | None = None, notes: list[str] | None = None
+    ) -> None:
         self.result = result
         self.heatmap = heatmap
+        self.notes = notes or []
 
     def _repr_html_(self) -> str:
-        return render_fragment(self.result, self.heatmap)
+        return render_fragment(self.result, self.heatmap, self.notes)
 
     def __repr__(self) -> str:
         r = self.result
