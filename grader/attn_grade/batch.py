@@ -281,20 +281,25 @@ def _working_copy(path: Path) -> Iterator[Path]:
         yield copy
 
 
+FEEDBACK_HTML = "feedback.html"  # beside feedback.txt (gb.FEEDBACK_NAME)
+
+
 def _write_feedback(out: Path, student: str, result: Any, png: bool = True) -> dict[str, Any]:
-    """The heatmap PNG and the text report a student can read; returns the report dict.
-    Written like every result (gradebook.write_atomic): 0600, never through a link."""
+    """The heatmap PNG and the text and HTML reports a student can read; returns the
+    report dict. Written like every result (gradebook.write_atomic): 0600, never through
+    a link."""
     from rich.console import Console
 
     from attn_grade.report.heatmap_png import PNG_NAME
+    from attn_grade.report.html import render_html
     from attn_grade.report.terminal import print_report
     from attn_grade.safe_files import remove_file
 
     folder = gb.make_student_dir(out, student)
+    image = io.BytesIO()
     if png and result.example is not None:
         from attn_grade.report.heatmap_png import draw_heatmaps
 
-        image = io.BytesIO()
         draw_heatmaps(result.example, image, f"{result.lab}: attention weights of {student}")
         gb.write_atomic(folder / PNG_NAME, image.getvalue())
         result.heatmap_png = PNG_NAME
@@ -306,6 +311,7 @@ def _write_feedback(out: Path, student: str, result: Any, png: bool = True) -> d
     )
     print_report(result, console)
     gb.write_atomic(folder / gb.FEEDBACK_NAME, buffer.getvalue())
+    gb.write_atomic(folder / FEEDBACK_HTML, render_html(result, image.getvalue() or None))
     report = result.to_dict()
     report.update(student=student, status=gb.GRADED, error=None)
     return report

@@ -23,8 +23,9 @@ from attn_grade.cli_options import (
     show_error,
     solutions_option,
 )
-from attn_grade.errors import AttnGradeError
+from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.language import checked_language
+from attn_grade.report.plain import one_line
 
 app = typer.Typer(
     name="attn-grade",
@@ -107,6 +108,10 @@ def check(
         bool, typer.Option("--json", help="Print exactly one JSON object and nothing else.")
     ] = False,
     png: Annotated[bool, typer.Option(help="Write the heatmap PNG next to your code.")] = True,
+    html_file: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the report as one self-contained HTML file."),
+    ] = None,
     hidden: Annotated[
         bool, typer.Option(help="Run hidden tests when the reference solutions are present.")
     ] = True,
@@ -140,6 +145,11 @@ def check(
     Exit code 0 when every code test passed, 1 otherwise, 2 for a usage error.
     """
     lang = checked_language(lang)
+    if html_file is not None:  # said before grading, not after
+        if html_file.is_dir() or html_file.name in ("", ".", ".."):
+            raise UsageError(f"--html: {one_line(html_file)} is a folder; give a file name")
+        if not html_file.parent.is_dir():
+            raise UsageError(f"--html: {one_line(html_file.parent)} is not a folder")
     preload = threading.Thread(target=_preload_matplotlib, daemon=True)
     if png:
         preload.start()
@@ -161,12 +171,12 @@ def check(
         lab, submitted, solutions=solutions, hidden=hidden, seed=seed, lang=lang, limits=limits
     )
     folder = submitted if submitted.is_dir() else submitted.parent  # where the PNG goes
+    image = io.BytesIO()
     if png and result.example is not None:
         from attn_grade.report.heatmap_png import PNG_NAME, draw_heatmaps
         from attn_grade.safe_files import write_file
 
         preload.join()
-        image = io.BytesIO()
         draw_heatmaps(result.example, image, f"{result.lab}: attention weights")
         try:  # a new file renamed into place: a link planted at its name is never followed
             write_file(folder.resolve(), PNG_NAME, image.getvalue(), mode=0o644)
@@ -174,6 +184,8 @@ def check(
         except OSError:
             result.heatmap_png = None  # a read-only folder: the report says nothing was written
     save_report(result, folder)
+    if html_file is not None:
+        _write_html(result, html_file, image.getvalue() or None)
     if json_output:
         from attn_grade.report.json_report import render_json
 
@@ -251,6 +263,16 @@ def sync(
         raise typer.Exit(1 if stale else 0)
     for written in write_exercises(spec, source, exercises_dir(spec)):
         typer.echo(f"wrote {written}")
+
+
+def _write_html(result, target: Path, heatmap: bytes | None) -> None:
+    """The HTML report at `target`: a new file renamed into place (a link there is replaced,
+    never followed)."""
+    from attn_grade.report.html import heatmap_png, render_html
+    from attn_grade.safe_files import write_file
+
+    page = render_html(result, heatmap or heatmap_png(result)).encode("utf-8")
+    write_file(target.parent.resolve(), target.name, page, mode=0o644)
 
 
 def _default_folder(lab: str) -> Path:
