@@ -44,7 +44,6 @@ def attention_backward(dout, q, k, v, mask=None):
     """
     # TODO: recompute the weights, then dv, dweights, dscores, dq, dk (about 7 lines)
     ### BEGIN SOLUTION
-    scale = 1.0 / np.sqrt(q.shape[-1])
     _, weights = scaled_dot_product_attention(q, k, v, mask)  # (..., L, S)
     dv = np.swapaxes(weights, -1, -2) @ dout  # (..., S, d_v)
     dweights = dout @ np.swapaxes(v, -1, -2)  # (..., L, S)
