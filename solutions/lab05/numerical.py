@@ -58,12 +58,16 @@ KNOWN_GRADIENTS = {
 
 
 def numerical_gradient_of(name, x, eps=1e-6):
-    """numerical_gradient of the known function `name` at x (given: what the grader calls).
+    """numerical_gradient of the known function KNOWN_FUNCTIONS[name] at x: what the
+    grader calls (it cannot send you a function, only its name).
 
     Shapes:
         x: any shape; returns: the shape of x
     """
+    # TODO: call your numerical_gradient (1 line)
+    ### BEGIN SOLUTION
     return numerical_gradient(KNOWN_FUNCTIONS[name], x, eps)
+    ### END SOLUTION
 
 
 if __name__ == "__main__":
