@@ -35,7 +35,7 @@ def numerical_gradient(f, x, eps=1e-6):
     ### END SOLUTION
 
 
-# Functions with known gradients (given): name -> (f, its exact gradient)
+# Functions with known gradients (given): KNOWN_FUNCTIONS[name] is f, KNOWN_GRADIENTS[name] its gradient
 def _cubic(x):
     return np.sum(x**3)
 
