@@ -5,6 +5,8 @@ lab02: masked_softmax against torch's softmax with fully masked rows set to zero
        the positional encoding against the paper's formula written out entry by entry.
 lab03: torch.nn.MultiheadAttention with our weights copied in. nn.Linear stores W
        transposed (y = x W^T + b), and its boolean masks mean True = blocked.
+lab05: every reference gradient against torch.autograd on fresh inputs (the forward
+       written with torch's own softmax, layer_norm, MultiheadAttention, cross_entropy).
 Everything in float64, atol 1e-10.
 """
 
@@ -244,3 +246,128 @@ def test_lab04_wrapper_and_efficient_heads_match_torch_mha(torch, H, d_k, causal
         out, weights = reference("lab04", name)(x, heads, w_o, causal)
         np.testing.assert_allclose(out, expected.numpy(), rtol=0, atol=ATOL, err_msg=name)
         np.testing.assert_allclose(weights, expected_weights.numpy(), rtol=0, atol=ATOL, err_msg=name)
+
+
+# ------------------------------------------------------------------ lab05
+def _grads(torch, loss, *tensors):
+    loss.backward()
+    return [t.grad.numpy() for t in tensors]
+
+
+def _leaf(torch, array):
+    return torch.tensor(array, dtype=torch.float64, requires_grad=True)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((3, 4, 6), -1), ((5, 3), 0), ((2, 3, 4, 5), 1)])
+def test_lab05_softmax_backward_matches_autograd(torch, shape, axis):
+    r = rng(len(shape) + axis)
+    x, dout = r.normal(size=shape) * 2, r.normal(size=shape)
+    t = _leaf(torch, x)
+    probs = torch.softmax(t, dim=axis)
+    (dx,) = _grads(torch, (probs * torch.from_numpy(dout)).sum(), t)
+    got = reference("lab05", "softmax_backward")(dout, probs.detach().numpy(), axis)
+    np.testing.assert_allclose(got, dx, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize(("lead", "L", "S", "d_k", "d_v", "mask"), [
+    ((2,), 5, 5, 4, 3, "causal"), ((2,), 4, 7, 6, 5, "random"), ((2, 3), 6, 6, 4, 4, None),
+    ((3, 2), 4, 9, 5, 7, "random"),
+])
+def test_lab05_attention_backward_matches_autograd(torch, lead, L, S, d_k, d_v, mask):
+    r = rng(L * S + d_k)
+    q, k, v = r.normal(size=(*lead, L, d_k)), r.normal(size=(*lead, S, d_k)), r.normal(size=(*lead, S, d_v))
+    dout = r.normal(size=(*lead, L, d_v))
+    m = None
+    if mask == "causal":
+        m = np.tril(np.ones((L, S), dtype=bool))
+    elif mask == "random":
+        m = r.random((*lead, L, S)) < 0.5
+        m[..., 0] = True
+    tq, tk, tv = (_leaf(torch, a) for a in (q, k, v))
+    out = torch.nn.functional.scaled_dot_product_attention(
+        tq, tk, tv, attn_mask=None if m is None else torch.from_numpy(m))
+    expected = _grads(torch, (out * torch.from_numpy(dout)).sum(), tq, tk, tv)
+    got = reference("lab05", "attention_backward")(dout, q, k, v, m)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=0, atol=ATOL)
+    if m is not None:  # a key masked for every query gets exactly nothing
+        blocked = ~np.broadcast_to(m, (*lead, L, S)).any(axis=-2)
+        assert np.all(got[1][blocked] == 0) and np.all(got[2][blocked] == 0)
+
+
+@pytest.mark.parametrize("x_shape", [(7, 6), (2, 5, 6), (2, 3, 4, 6)])
+def test_lab05_linear_backward_matches_autograd(torch, x_shape):
+    r = rng(len(x_shape))
+    x, w, b = r.normal(size=x_shape), r.normal(size=(6, 4)), r.normal(size=4)
+    dout = r.normal(size=(*x_shape[:-1], 4))
+    tx, tw, tb = (_leaf(torch, a) for a in (x, w, b))
+    expected = _grads(torch, ((tx @ tw + tb) * torch.from_numpy(dout)).sum(), tx, tw, tb)
+    for g, e in zip(reference("lab05", "linear_backward")(dout, x, w), expected):
+        np.testing.assert_allclose(g, e, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize(("shape", "eps"), [((3, 4, 8), 1e-5), ((6, 10), 1e-3)])
+def test_lab05_layer_norm_backward_matches_autograd(torch, shape, eps):
+    r = rng(shape[-1])
+    x = r.normal(size=shape) * 2 + r.normal(size=(*shape[:-1], 1))
+    gamma, beta, dout = r.uniform(0.5, 1.5, shape[-1]), r.normal(size=shape[-1]), r.normal(size=shape)
+    tx, tg, tb = (_leaf(torch, a) for a in (x, gamma, beta))
+    out = torch.nn.functional.layer_norm(tx, (shape[-1],), tg, tb, eps)
+    expected = _grads(torch, (out * torch.from_numpy(dout)).sum(), tx, tg, tb)
+    for g, e in zip(reference("lab05", "layer_norm_backward")(dout, x, gamma, eps), expected):
+        np.testing.assert_allclose(g, e, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize(("B", "L", "S", "D", "H", "mask"), [
+    (2, 5, 5, 8, 2, "causal"), (2, 4, 6, 8, 2, "random"), (3, 6, 6, 12, 4, None),
+])
+def test_lab05_mha_backward_matches_autograd(torch, B, L, S, D, H, mask):
+    r = rng(B * L * S + H)
+    params = {f"w_{n}": r.normal(size=(D, D)) / math.sqrt(D) for n in "qkvo"}
+    params.update({f"b_{n}": r.normal(size=D) * 0.3 for n in "qkvo"})
+    x_q, dout = r.normal(size=(B, L, D)), r.normal(size=(B, L, D))
+    x_kv = x_q if L == S and mask != "random" else r.normal(size=(B, S, D))
+    m = None
+    if mask == "causal":
+        m = np.tril(np.ones((L, S), dtype=bool))
+    elif mask == "random":
+        m = r.random((B, L, S)) < 0.5
+        m[..., 0] = True
+    mha = torch.nn.MultiheadAttention(D, H, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():  # nn.Linear computes x W^T + b: hand it our W transposed
+        mha.in_proj_weight.copy_(torch.from_numpy(
+            np.concatenate([params["w_q"].T, params["w_k"].T, params["w_v"].T])))
+        mha.in_proj_bias.copy_(torch.from_numpy(
+            np.concatenate([params["b_q"], params["b_k"], params["b_v"]])))
+        mha.out_proj.weight.copy_(torch.from_numpy(params["w_o"].T))
+        mha.out_proj.bias.copy_(torch.from_numpy(params["b_o"]))
+    tq, tkv = _leaf(torch, x_q), _leaf(torch, x_kv)  # two leaves even when x_kv is x_q
+    blocked = None
+    if m is not None:  # torch: True = blocked, a 3-D mask per (batch * head)
+        blocked = torch.from_numpy(~np.broadcast_to(m, (B, L, S))).repeat_interleave(H, dim=0)
+    out, _ = mha(tq, tkv, tkv, attn_mask=blocked, need_weights=False)
+    (out * torch.from_numpy(dout)).sum().backward()
+    w_in, b_in = mha.in_proj_weight.grad.numpy(), mha.in_proj_bias.grad.numpy()
+    expected = {
+        "dx_q": tq.grad.numpy(), "dx_kv": tkv.grad.numpy(),
+        "dw_q": w_in[:D].T, "dw_k": w_in[D:2 * D].T, "dw_v": w_in[2 * D:].T,
+        "db_q": b_in[:D], "db_k": b_in[D:2 * D], "db_v": b_in[2 * D:],
+        "dw_o": mha.out_proj.weight.grad.numpy().T, "db_o": mha.out_proj.bias.grad.numpy(),
+    }
+    got = reference("lab05", "mha_backward")(dout, x_q, x_kv, params, H, m)
+    names = ("dx_q", "dx_kv", "dw_q", "db_q", "dw_k", "db_k", "dw_v", "db_v", "dw_o", "db_o")
+    for name, g in zip(names, got):
+        np.testing.assert_allclose(g, expected[name], rtol=0, atol=ATOL, err_msg=name)
+
+
+@pytest.mark.parametrize(("shape", "scale"), [((2, 5, 7), 2.0), ((4, 6), 1000.0), ((3, 4, 9), 3.0)])
+def test_lab05_cross_entropy_matches_torch(torch, shape, scale):
+    r = rng(int(scale))
+    logits, targets = r.normal(size=shape) * scale, r.integers(0, shape[-1], shape[:-1])
+    t = _leaf(torch, logits)
+    loss = torch.nn.functional.cross_entropy(
+        t.reshape(-1, shape[-1]), torch.from_numpy(targets.reshape(-1)))
+    (expected,) = _grads(torch, loss, t)
+    got_loss, got_grad = reference("lab05", "cross_entropy")(logits, targets)
+    np.testing.assert_allclose(got_loss, loss.item(), rtol=1e-12, atol=ATOL)
+    np.testing.assert_allclose(got_grad, expected, rtol=0, atol=ATOL)

@@ -6,6 +6,7 @@ Each argument of a test is one small table in lab.toml:
         dtype = "float32"                     cast after drawing
         row_offset_scale = 1000.0             add one N(0, s) offset per row (last axis)
         neg_inf_fraction = 0.3                set that share of entries to -inf (never a whole row)
+        softmax = -1                          then a softmax along that axis (probabilities; -inf -> 0)
     { uniform = [3, 4], low = 0, high = 1 }   uniform draws
     { integers = [4], low = 1, high = 9 }     integers in [low, high)
     { mask = [5, 7], keep = 0.6 }             boolean mask; every row (last axis) has a True and a False
@@ -56,6 +57,10 @@ def _build(gen: Any, seed: int, key: str, earlier: dict[str, Any]) -> Any:
             x = x + rng.normal(size=shape[:-1] + (1,)) * float(gen["row_offset_scale"])
         if gen.get("neg_inf_fraction"):
             x = _sprinkle_neg_inf(x, float(gen["neg_inf_fraction"]), rng)
+        if "softmax" in gen:
+            axis = int(gen["softmax"])
+            exps = np.exp(x - np.max(x, axis=axis, keepdims=True))
+            x = exps / np.sum(exps, axis=axis, keepdims=True)
         return x.astype(dtype or np.float64)
     if "uniform" in gen:
         x = rng.uniform(

@@ -1,0 +1,27 @@
+"""Lab 05, part 2: the cross-entropy loss of a language model, and its gradient.
+
+Run me as a script to try your function: ``python loss.py``.
+"""
+
+import numpy as np
+
+
+def cross_entropy(logits, targets):
+    """The mean over every token of -log softmax(logits)[target], and its gradient.
+
+    Stable for large logits: work with log-probabilities, logits - max - log(sum(exp(logits - max))),
+    never with log(softmax(...)) of probabilities that may underflow to 0.
+
+    Shapes:
+        logits: (..., V) float; targets: (...) int, values in [0, V)
+        returns: loss (a 0-d array or float), dlogits (..., V) = (softmax - one_hot) / N,
+        N = the number of tokens (targets.size)
+    """
+    # TODO: log-softmax, pick the targets' entries, mean; then the gradient (about 8 lines)
+    raise NotImplementedError("cross_entropy: your code here")
+
+
+if __name__ == "__main__":
+    rng = np.random.default_rng(0)
+    loss, dlogits = cross_entropy(rng.normal(size=(2, 3, 5)) * 1000, rng.integers(0, 5, (2, 3)))
+    print("loss:", loss, " dlogits:", dlogits.shape)

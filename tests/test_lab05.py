@@ -1,0 +1,194 @@
+"""Lab 05 (the backward pass of attention): properties of its own (shared checks:
+test_labs.py; the PyTorch oracle: test_oracle.py; wrong and unusual submissions:
+corpus/lab05).
+
+The tolerance of lab.toml is measured here: correct variants written differently
+(einsum, loops, a cache-based design) against the reference, and the known mistakes'
+distance from it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from attn_grade import cases
+from attn_grade.cli import app
+from attn_grade.expected import call_reference, expect
+from attn_grade.labspec import load_lab
+from attn_grade.reference import find_solutions, load_reference
+from conftest import CORPUS, SOLUTIONS, copy_reference
+from typer.testing import CliRunner
+
+LAB = "lab05"
+SEEDS = (1, 2, 3)
+CORRECT_VARIANTS = ("einsum", "loops", "cache_based")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return load_lab(LAB)
+
+
+@pytest.fixture(scope="module")
+def ref(lab):
+    return load_reference(lab, find_solutions(lab))
+
+
+def scaled_error(got: np.ndarray, want: np.ndarray) -> float:
+    """max |got - want| / max(1, max |want|): the quantity atol bounds."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape:
+        return np.inf
+    return float(np.max(np.abs(got - want), initial=0.0) / max(1.0, np.max(np.abs(want), initial=0.0)))
+
+
+def values_tests(lab, function=None):
+    return [t for t in lab.tests if t.kind == "values" and function in (None, t.function)]
+
+
+@pytest.mark.parametrize("variant", CORRECT_VARIANTS)
+def test_tolerance_margin_over_correct_variants(lab, ref, variant, tmp_path):
+    """Every correct variant is within 1e-3 of the tolerance on every test and seed: the
+    tolerance is at least 10^3 above what writing the code differently costs (measured:
+    about 10^4, see lab.toml)."""
+    folder = copy_reference(LAB, tmp_path / variant)
+    shutil.copy(SOLUTIONS / LAB / "known_mistakes.py", folder)
+    for path in (CORPUS / LAB / variant).glob("*.py"):
+        shutil.copy(path, folder / path.name)
+    other = load_reference(lab, folder)
+    worst = 0.0
+    for seed in SEEDS:
+        for test in values_tests(lab):
+            case = cases.test_case(lab, test, seed)
+            want = call_reference(ref.function(test.function), case)
+            got = call_reference(other.function(test.function), case)
+            for g, w in zip(got, want):
+                error = scaled_error(g, w)
+                assert error <= 1e-3 * test.atol or test.function == "numerical_gradient_of", (
+                    test.name, seed, error)
+                if test.function != "numerical_gradient_of":
+                    worst = max(worst, error)
+    print(f"{variant}: largest scaled error {worst:.2g} (atol {lab.tests[1].atol:g})")
+
+
+def test_known_mistakes_are_far_outside_the_tolerance(lab, ref):
+    """Where a known mistake is observable, it is off by far more than the tolerance."""
+    smallest = {}
+    for seed in SEEDS:
+        for test in values_tests(lab):
+            case = cases.test_case(lab, test, seed)
+            expectation = expect(lab, ref, case)
+            for variant in expectation.variants:
+                error = max(scaled_error(g, w) for g, w in zip(variant.outputs, expectation.outputs))
+                if error > test.atol:
+                    key = variant.mistake.id
+                    smallest[key] = min(smallest.get(key, np.inf), error)
+    print({k: f"{v:.2g}" for k, v in sorted(smallest.items())})
+    assert set(smallest) == {m.id for m in lab.mistakes}
+    for mistake, error in smallest.items():
+        assert error > 1e-4, (mistake, error)
+
+
+def test_numerical_gradient_centred_is_second_order_and_one_sided_is_not(ref):
+    """The reference's centred differences are near the exact gradients at the tests' eps;
+    the one-sided variants are off by O(eps), and the error falls by 100x per 10x eps
+    for the centred one only."""
+    module = ref.functions["numerical_gradient_of"].__globals__
+    exact = module["KNOWN_GRADIENTS"]
+    x = np.random.default_rng(5).normal(size=(3, 4))
+    centred = ref.functions["numerical_gradient_of"]
+    forward = ref.variants["numerical_gradient_of_forward_difference"]
+    for name, gradient in exact.items():
+        errors = {eps: np.max(np.abs(centred(name, x, eps) - gradient(x))) for eps in (1e-2, 1e-3)}
+        assert errors[1e-3] < errors[1e-2] / 50, (name, errors)
+        one_sided = {eps: np.max(np.abs(forward(name, x, eps) - gradient(x))) for eps in (1e-2, 1e-3)}
+        assert one_sided[1e-3] > one_sided[1e-2] / 20, (name, one_sided)
+        assert one_sided[1e-3] > 100 * errors[1e-3], name
+        assert np.array_equal(x, np.random.default_rng(5).normal(size=(3, 4)))  # x untouched
+
+
+def relative_error(a: np.ndarray, n: np.ndarray) -> float:
+    """The handout's measure: max |a - n| / max(1, max(|a| + |n|)) (absolute near 0:
+    db_k is exactly 0, and numerical noise of 1e-9 must not read as a relative error of 1)."""
+    return float(np.max(np.abs(a - n)) / max(1.0, np.max(np.abs(a) + np.abs(n))))
+
+
+def test_the_handouts_gradient_check_recipe_passes_the_reference(ref):
+    """README: f = sum(forward(x) * dout); numerical_gradient(f, x) against the backward,
+    relative error below 1e-7, for every input of every backward function."""
+    f = ref.functions
+    numgrad = f["numerical_gradient_of"].__globals__["numerical_gradient"]
+    fwd = f["scaled_dot_product_attention"].__globals__
+    r = np.random.default_rng(11)
+    q, k, v = r.normal(size=(2, 3, 4)), r.normal(size=(2, 5, 4)), r.normal(size=(2, 5, 2))
+    mask = r.random((3, 5)) < 0.6
+    mask[:, 0] = True
+    dout = r.normal(size=(2, 3, 2))
+    analytic = f["attention_backward"](dout, q, k, v, mask)
+    inputs = {"q": q, "k": k, "v": v}
+    for i, name in enumerate(("q", "k", "v")):
+        def loss(t, name=name):
+            args = {**inputs, name: t}
+            return np.sum(fwd["scaled_dot_product_attention"](args["q"], args["k"], args["v"], mask)[0] * dout)
+
+        assert relative_error(analytic[i], numgrad(loss, inputs[name])) < 1e-7, name
+
+    x, w, b = r.normal(size=(2, 3, 4)), r.normal(size=(4, 5)), r.normal(size=5)
+    dy = r.normal(size=(2, 3, 5))
+    dx, dw, db = f["linear_backward"](dy, x, w)
+    assert relative_error(dx, numgrad(lambda t: np.sum(fwd["linear"](t, w, b) * dy), x)) < 1e-7
+    assert relative_error(dw, numgrad(lambda t: np.sum(fwd["linear"](x, t, b) * dy), w)) < 1e-7
+    assert relative_error(db, numgrad(lambda t: np.sum(fwd["linear"](x, w, t) * dy), b)) < 1e-7
+
+    gamma, beta = r.uniform(0.5, 1.5, 4), r.normal(size=4)
+    dz = r.normal(size=(2, 3, 4))
+    dx, dgamma, _ = f["layer_norm_backward"](dz, x, gamma)
+    assert relative_error(dx, numgrad(lambda t: np.sum(fwd["layer_norm"](t, gamma, beta) * dz), x)) < 1e-7
+    assert relative_error(dgamma, numgrad(lambda t: np.sum(fwd["layer_norm"](x, t, beta) * dz), gamma)) < 1e-7
+
+    probs_in = r.normal(size=(3, 6))
+    dp = r.normal(size=(3, 6))
+    dx = f["softmax_backward"](dp, fwd["softmax"](probs_in))
+    assert relative_error(dx, numgrad(lambda t: np.sum(fwd["softmax"](t) * dp), probs_in)) < 1e-7
+
+    logits, targets = r.normal(size=(2, 3, 5)) * 3, r.integers(0, 5, (2, 3))
+    _, dlogits = f["cross_entropy"](logits, targets)
+    ce = f["cross_entropy"]
+    assert relative_error(dlogits, numgrad(lambda t: ce(t, targets)[0], logits)) < 1e-7
+
+    params = {f"w_{n}": r.normal(size=(4, 4)) / 2 for n in "qkvo"}
+    params.update({f"b_{n}": r.normal(size=4) * 0.3 for n in "qkvo"})
+    x_q, x_kv, dm = r.normal(size=(2, 3, 4)), r.normal(size=(2, 5, 4)), r.normal(size=(2, 3, 4))
+    grads = dict(zip(fwd_names(), f["mha_backward"](dm, x_q, x_kv, params, 2, mask)))
+    mha = fwd["mha_forward"]
+    assert relative_error(grads["dx_q"], numgrad(lambda t: np.sum(mha(t, x_kv, params, 2, mask)[0] * dm), x_q)) < 1e-7
+    assert relative_error(grads["dx_kv"], numgrad(lambda t: np.sum(mha(x_q, t, params, 2, mask)[0] * dm), x_kv)) < 1e-7
+    for key in params:
+        def loss(t, key=key):
+            return np.sum(mha(x_q, x_kv, {**params, key: t}, 2, mask)[0] * dm)
+
+        assert relative_error(grads[f"d{key}"], numgrad(loss, params[key])) < 1e-7, key
+
+
+def fwd_names() -> tuple[str, ...]:
+    return ("dx_q", "dx_kv", "dw_q", "db_q", "dw_k", "db_k", "dw_v", "db_v", "dw_o", "db_o")
+
+
+def test_mha_gradient_order_is_the_spec_outputs(lab, ref):
+    """The handout's MHA_GRADIENTS order is the order the spec compares."""
+    assert lab.functions["mha_backward"].outputs == fwd_names()
+    assert ref.functions["mha_backward"].__globals__["MHA_GRADIENTS"] == fwd_names()
+
+
+def test_cli_check_full_marks_on_the_reference_and_zero_on_the_stubs(tmp_path):
+    submission = copy_reference(LAB, tmp_path / LAB)
+    runner = CliRunner()
+    full = runner.invoke(app, ["check", LAB, "--path", str(submission), "--json", "--no-png",
+                               "--seed", "4"])
+    report = json.loads(full.stdout)
+    assert report["score"] == report["max_score"] > 0, full.stdout[:2000]
+    stubs = runner.invoke(app, ["check", LAB, "--path", str(SOLUTIONS.parent / "exercises" / LAB),
+                                "--json", "--no-png", "--seed", "4"])
+    assert json.loads(stubs.stdout)["score"] == 0
