@@ -25,6 +25,7 @@ from attn_grade.cli_options import (
 )
 from attn_grade.errors import AttnGradeError
 from attn_grade.language import checked_language
+from attn_grade.translation import gettext_for
 
 app = typer.Typer(
     name="attn-grade",
@@ -167,7 +168,9 @@ def check(
 
         preload.join()
         image = io.BytesIO()
-        draw_heatmaps(result.example, image, f"{result.lab}: attention weights")
+        _ = gettext_for(lang)
+        title = _("{lab}: attention weights").format(lab=result.lab)
+        draw_heatmaps(result.example, image, title, lang)
         try:  # a new file renamed into place: a link planted at its name is never followed
             write_file(folder.resolve(), PNG_NAME, image.getvalue(), mode=0o644)
             result.heatmap_png = str(folder / PNG_NAME)
