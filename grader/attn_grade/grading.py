@@ -152,7 +152,7 @@ def _grade_folder(
         if case.test is not None
     ]
     violations = forbidden_imports(submission, lab.forbidden_imports)  # static, on the source
-    apply_policy(tests, violations, {f.name: f.module for f in lab.functions.values()})
+    apply_policy(tests, violations, {f.name: f.module for f in lab.functions.values()}, lang)
     example = _example(lab, cases, record.outcomes, expectations, lang)
     if example is not None:
         example.not_shown = not_in_picture(tests, lang)
@@ -223,7 +223,7 @@ def judge(
         inputs=input_shapes(case.args),
     )
     if outcome.status == "skipped":
-        result.status, result.message = NOT_RUN, outcome.message
+        result.status, result.message = NOT_RUN, outcome_text(outcome, lang)
         return result
     if outcome.status == "ok" and expectation.outputs is None:
         result.message = _("expected {function} to raise {exception}, but it returned").format(
@@ -342,6 +342,19 @@ def own_paths(outcomes, shown: str, submission: Path) -> None:
     """Rewrite sandbox paths in the messages of `outcomes` (they quote exceptions)."""
     for outcome in outcomes:
         outcome.message = _own_path_text(outcome.message, shown, submission)
+        if outcome.sentence is not None:
+            outcome.sentence = outcome.sentence.with_text(
+                lambda text: _own_path_text(text, shown, submission)
+            )
+
+
+def outcome_text(outcome: CallOutcome, lang: str) -> str:
+    """An outcome's message in `lang`: the grader's own sentences are translated; what the
+    student's process said (an exception's text) is shown as it is."""
+    return outcome.sentence.translated(lang) if outcome.sentence is not None else outcome.message
+
+
+_NO_FUNCTION = re.compile(r"(?P<module>\w+)\.py has no function (?P<function>\w+)")
 
 
 def _describe_failure(
@@ -352,16 +365,20 @@ def _describe_failure(
     if outcome.status == "not-implemented":
         return ERROR, _("not implemented yet") + where
     if outcome.status == "missing":
+        found = _NO_FUNCTION.fullmatch(outcome.message)  # the student process's words
+        problem = outcome.message
+        if found:
+            problem = _("{module}.py has no function {function}").format(**found.groupdict())
         return ERROR, _("{problem}; expected {signature}").format(
-            problem=outcome.message, signature=signature
+            problem=problem, signature=signature
         )
     if outcome.status == "timeout":
-        return TIMEOUT, outcome.message
+        return TIMEOUT, outcome_text(outcome, lang)
     if outcome.status in ("bad-return", "bad-value"):
         return FAILED, _("{problem} (expected {signature} to return arrays)").format(
             problem=outcome.message, signature=signature
         )
-    message = f"{outcome.message}{where}"
+    message = f"{outcome_text(outcome, lang)}{where}"
     explained = explain_shape_error(outcome.message, lang)
     if explained:
         message += f"\n{explained}"
@@ -395,5 +412,5 @@ def _example(
             _ = gettext_for(lang)
             message = _("your weights on the example have shape {shape}").format(shape=got.shape)
     else:
-        message = outcome.message or outcome.status
+        message = outcome_text(outcome, lang) or outcome.status
     return ExampleWeights(list(lab.example.tokens), student, reference_weights, message)

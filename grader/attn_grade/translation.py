@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 DOMAIN = "attn_grade"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -50,3 +52,31 @@ def gettext_for(lang: str) -> Callable[[str], str]:
 def N_(message: str) -> str:  # noqa: N802 (gettext's name for a message marked, not translated)
     """Mark `message` for extraction; it is translated later, where the language is known."""
     return message
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A message as data: an English template marked with N_ and the values of its
+    placeholders (text, numbers, or other Sentences). The engine keeps it beside the
+    English text it shows by default; a reader in another language translates it."""
+
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def english(self) -> str:
+        return self.translated("en")
+
+    def translated(self, lang: str) -> str:
+        """The sentence in `lang`, nested Sentences included."""
+        values = {
+            k: v.translated(lang) if isinstance(v, Sentence) else v for k, v in self.params.items()
+        }
+        return gettext_for(lang)(self.template).format(**values)
+
+    def with_text(self, change: Callable[[str], str]) -> Sentence:
+        """The same sentence with `change` applied to every text value (e.g. a path)."""
+        params = {
+            k: v.with_text(change) if isinstance(v, Sentence) else change(v) if isinstance(v, str) else v
+            for k, v in self.params.items()
+        }
+        return Sentence(self.template, params)
