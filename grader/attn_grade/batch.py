@@ -295,7 +295,11 @@ def _write_feedback(out: Path, student: str, result: Any, png: bool = True) -> d
         from attn_grade.report.heatmap_png import draw_heatmaps
 
         image = io.BytesIO()
-        draw_heatmaps(result.example, image, f"{result.lab}: attention weights of {student}")
+        from attn_grade.translation import gettext_for
+
+        _ = gettext_for(result.lang)
+        title = _("{lab}: attention weights of {student}").format(lab=result.lab, student=student)
+        draw_heatmaps(result.example, image, title, result.lang)
         gb.write_atomic(folder / PNG_NAME, image.getvalue())
         result.heatmap_png = PNG_NAME
     else:

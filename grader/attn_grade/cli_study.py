@@ -77,11 +77,18 @@ def progress(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print exactly one JSON object and nothing else.")
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(help="Language of the table: en or pt (default: $ATTN_GRADE_LANG, $LANG)."),
+    ] = None,
 ) -> None:
     """How far you are in each lab: last score, deliverables, checklist and readings ticked.
 
     Reads the report each `attn-grade check` saved; it re-runs nothing.
     """
+    from attn_grade.language import checked_language
+
+    lang = checked_language(lang)
     if not path.is_dir():
         raise UsageError(
             f"No folder {path} here. Run this from the kit's folder, "
@@ -89,7 +96,7 @@ def progress(
         )
     from attn_grade.progress import gather_progress
 
-    result = gather_progress(path)
+    result = gather_progress(path, lang)
     if json_output:
         sys.stdout.write(json.dumps(result.to_dict(), indent=1) + "\n")
         return
@@ -97,4 +104,4 @@ def progress(
 
     from attn_grade.report.progress_table import print_progress
 
-    print_progress(result, Console())
+    print_progress(result, Console(), lang)
