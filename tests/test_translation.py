@@ -48,13 +48,14 @@ def _code_messages() -> set[str]:
 
 
 def _placeholders(text: str) -> list[str]:
-    """The {name:spec} fields and %(name)s conversions of a message, sorted."""
+    """The {name:spec} fields, %(name)s conversions and Rich markup tags of a message, sorted."""
     fields = [
         f"{{{name}{':' + spec if spec else ''}}}"
         for _literal, name, spec, _conversion in string.Formatter().parse(text)
         if name is not None
     ]
-    return sorted(fields + re.findall(r"%\([^)]+\)[a-z]", text))
+    markup = re.findall(r"\[/?[a-z ]*\]", text)  # Rich's [bold]...[/] in the progress table
+    return sorted(fields + re.findall(r"%\([^)]+\)[a-z]", text) + markup)
 
 
 def test_every_message_of_the_code_has_a_portuguese_translation():
@@ -308,3 +309,78 @@ def test_json_keeps_its_schema_in_portuguese(tmp_path):
     messages = [t["message"] for t in pt["tests"] if t["status"] != "passed"]
     assert messages and all("values differ" not in m and "In shapes" not in m for m in messages)
     assert any("valores diferem" in m for m in messages)
+
+
+def test_the_graders_own_failure_messages_speak_portuguese(tmp_path):
+    """A hang, a missing function and a forbidden import: the grader's sentences are
+    translated; what came from the student's process stays as it was."""
+    from attn_grade.grading import grade
+    from attn_grade.runner import Limits
+
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    source = (SOLUTIONS / "lab01" / "softmax.py").read_text()
+    (folder / "softmax.py").write_text(source.replace(
+        "    ### BEGIN SOLUTION\n", "    ### BEGIN SOLUTION\n    while axis == 0:\n        pass\n"))
+    (folder / "attention.py").write_text("import torch\n\n\ndef attention(q, k, v):\n    pass\n")
+    results = {}
+    for lang in ("en", "pt"):
+        result = grade("lab01", folder, hidden=False, deliverables=False, lang=lang,
+                       limits=Limits(time_limit=2.0, time_budget=0))
+        results[lang] = {t.name: t for t in result.tests}
+    en, pt = results["en"], results["pt"]
+    assert en["softmax_axis_0"].status == pt["softmax_axis_0"].status == "timeout"
+    assert en["softmax_axis_0"].message.startswith("Time limit: no result after 2 s")
+    assert pt["softmax_axis_0"].message.startswith("Limite de tempo: nenhum resultado depois de 2 s")
+    assert "durante este teste (um laço infinito?)" in pt["softmax_axis_0"].message
+    assert "this lab is NumPy only" in en["attention_single"].message
+    assert "este lab é só NumPy (torch não é permitido)" in pt["attention_single"].message
+
+    (folder / "attention.py").write_text("import numpy as np\n")
+    result = grade("lab01", folder, hidden=False, deliverables=False, lang="pt", only=["attention_single"])
+    message = result.tests[0].message
+    assert "attention.py não tem a função scaled_dot_product_attention; era esperado" in message
+
+
+def test_progress_in_portuguese(tmp_path):
+    work = tmp_path / "work"
+    write_stubs("lab01", work / "lab01")
+    environment = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1", "ATTN_GRADE_LANG": "pt"}
+    done = subprocess.run(  # ATTN_GRADE_LANG alone chooses Portuguese
+        [sys.executable, "-m", "attn_grade", "progress", "--path", str(work)],
+        cwd=KIT_ROOT, capture_output=True, text=True, env=environment, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    output = done.stdout
+    for expected in ("Seu progresso em", "nunca corrigido", "Próximo passo", "não começado",
+                     "Softmax e atenção por produto escalar escalado"):
+        assert expected in output, (expected, output)
+    words = re.findall(r"(?<![\w./:-])[A-Za-z']+(?![\w./-]|:\w)", output)
+    english = sorted({w for w in words if w.lower() in ENGLISH_WORDS})
+    assert not english, (english, output)
+    english_run = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "progress", "--path", str(work), "--lang", "en"],
+        cwd=KIT_ROOT, capture_output=True, text=True, env=environment, timeout=120,
+    )
+    assert "Your progress in" in english_run.stdout and "never checked" in english_run.stdout
+
+
+def test_the_portuguese_readme_cites_only_commands_and_options_that_exist():
+    """README.pt-BR.md is kept in step with the command line: every `attn-grade ...` line
+    of its code blocks names a command and options the CLI has."""
+    import typer
+    from attn_grade.cli import app
+
+    commands = typer.main.get_command(app).commands
+    text = (KIT_ROOT / "README.pt-BR.md").read_text(encoding="utf-8")
+    lines = [line.split("#")[0].split() for line in text.splitlines() if line.startswith("    attn-grade ")]
+    assert len(lines) >= 8
+    for words in lines:
+        command = commands.get(words[1])
+        assert command is not None, words
+        options = {name for p in command.params for name in getattr(p, "opts", [])}
+        for word in words[2:]:
+            if word.startswith("--"):
+                assert word in options, (words, sorted(options))
+    for variable in ("ATTN_GRADE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        assert variable in text
+        assert variable in (KIT_ROOT / "README.md").read_text(encoding="utf-8")
