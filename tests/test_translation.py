@@ -384,3 +384,33 @@ def test_the_portuguese_readme_cites_only_commands_and_options_that_exist():
     for variable in ("ATTN_GRADE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         assert variable in text
         assert variable in (KIT_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_reading_in_portuguese():
+    """Every annotation of the reading list has its Portuguese (why_pt); with the table in
+    Portuguese (ATTN_GRADE_LANG, or --lang pt, which also keeps only Portuguese resources)
+    the annotations and headings are Portuguese; the resources' titles are their own."""
+    from attn_grade.reading import load_reading_list
+
+    readings = load_reading_list().readings
+    assert all(r.why_pt.strip() for r in readings), [r.id for r in readings if not r.why_pt]
+    environment = {**os.environ, "COLUMNS": "2000", "NO_COLOR": "1", "ATTN_GRADE_LANG": "pt"}
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "reading", "lab01"],
+        cwd=KIT_ROOT, capture_output=True, text=True, env=environment, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    flat = " ".join(done.stdout.split())
+    shown = [r for r in readings if "lab01" in r.labs]
+    for reading in shown:
+        assert " ".join(reading.why_pt.split()) in flat, reading.id
+        assert " ".join(reading.why.split()) not in flat, reading.id
+    for expected in ("Antes de começar", "Enquanto você programa", "material", "por quê",
+                     "Softmax e atenção por produto escalar escalado"):
+        assert expected in flat, expected
+    english = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "reading", "lab01"], cwd=KIT_ROOT,
+        capture_output=True, text=True, timeout=120,
+        env={**environment, "ATTN_GRADE_LANG": "en"},
+    )
+    assert "Before you start" in english.stdout and shown[0].why.split()[0] in english.stdout

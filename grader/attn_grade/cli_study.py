@@ -56,9 +56,13 @@ def reading(
     filters = "".join(f" ({value} only)" for value in (kind, language) if value)
     from rich.console import Console
 
+    from attn_grade.language import checked_language
     from attn_grade.report.reading_table import print_reading
 
-    print_reading(groups, Console(), filters)
+    # --lang here chooses the resources' language (as documented); asking for Portuguese
+    # resources also shows the table in Portuguese, else ATTN_GRADE_LANG or the locale does
+    shown_in = "pt" if language == "pt" else checked_language(None)
+    print_reading(groups, Console(), filters, shown_in)
 
 
 def _write_readme(readings) -> None:
