@@ -414,3 +414,41 @@ def test_reading_in_portuguese():
         env={**environment, "ATTN_GRADE_LANG": "en"},
     )
     assert "Before you start" in english.stdout and shown[0].why.split()[0] in english.stdout
+
+
+def test_gradescope_results_in_portuguese(tmp_path):
+    """`attn-grade gradescope --lang pt` records the language in the bundle; results.json
+    then explains a wrong submission in Portuguese, with Gradescope's own keys and values."""
+    import zipfile
+
+    from attn_grade import gradescope
+    from attn_grade.grading import grade
+    from attn_grade.labspec import load_lab
+
+    wheel = tmp_path / "attn_grade-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"not used here")
+    bundle = tmp_path / "autograder.zip"
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "gradescope", "lab01", "-o", str(bundle),
+         "--wheel", str(wheel), "--lang", "pt", "--solutions", str(SOLUTIONS / "lab01")],
+        cwd=KIT_ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(bundle) as archive:
+        assert json.loads(archive.read(gradescope.BUNDLE_CONFIG))["lang"] == "pt"
+    assert gradescope.build_bundle(load_lab("lab01"), SOLUTIONS / "lab01", tmp_path / "en.zip",
+                                   wheel=wheel)  # the default stays English
+    with zipfile.ZipFile(tmp_path / "en.zip") as archive:
+        assert json.loads(archive.read(gradescope.BUNDLE_CONFIG))["lang"] == "en"
+
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    (folder / "attention.py").write_text(WRONG_ATTENTION)
+    result = grade("lab01", folder, solutions=SOLUTIONS / "lab01", seed=3, lang="pt")
+    results = gradescope.gradescope_results(result, "after_published")
+    assert "Testes públicos que passaram:" in results["output"]
+    assert "testes ocultos rodaram com entradas novas" in results["output"]
+    failed = [t for t in results["tests"] if t["status"] == "failed"]  # Gradescope's value
+    assert failed and all(t["output"].startswith(("falhou:", "erro:")) for t in failed)
+    assert any("erro provável (missing-scale): Os scores não foram escalados" in t["output"]
+               for t in failed)
+    assert any(t["name"].startswith("visualize.py desenha") for t in results["tests"])
