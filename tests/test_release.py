@@ -135,6 +135,11 @@ def test_the_kit_installs_in_a_fresh_venv_and_checks_lab01(kit, tmp_path):
     )
     assert stubs.returncode == 1, stubs.stdout + stubs.stderr
     assert "Hidden tests are not included here: they run at grading" in stubs.stdout
+    portuguese = subprocess.run(  # the compiled catalog travels with the kit
+        [script, "check", "lab01", "--no-png", "--lang", "pt"], cwd=copy, env=env,
+        capture_output=True, text=True,
+    )
+    assert "Os testes ocultos não entram aqui" in portuguese.stdout, portuguese.stderr
 
     answers = tmp_path / "answers"
     answers.mkdir()

@@ -299,8 +299,11 @@ def _write_feedback(out: Path, student: str, result: Any, png: bool = True) -> d
     image = io.BytesIO()
     if png and result.example is not None:
         from attn_grade.report.heatmap_png import draw_heatmaps
+        from attn_grade.translation import gettext_for
 
-        draw_heatmaps(result.example, image, f"{result.lab}: attention weights of {student}")
+        _ = gettext_for(result.lang)
+        title = _("{lab}: attention weights of {student}").format(lab=result.lab, student=student)
+        draw_heatmaps(result.example, image, title, result.lang)
         gb.write_atomic(folder / PNG_NAME, image.getvalue())
         result.heatmap_png = PNG_NAME
     else:

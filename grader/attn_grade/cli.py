@@ -26,6 +26,7 @@ from attn_grade.cli_options import (
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.language import checked_language
 from attn_grade.report.plain import one_line
+from attn_grade.translation import gettext_for
 
 app = typer.Typer(
     name="attn-grade",
@@ -177,7 +178,9 @@ def check(
         from attn_grade.safe_files import write_file
 
         preload.join()
-        draw_heatmaps(result.example, image, f"{result.lab}: attention weights")
+        _ = gettext_for(lang)
+        title = _("{lab}: attention weights").format(lab=result.lab)
+        draw_heatmaps(result.example, image, title, lang)
         try:  # a new file renamed into place: a link planted at its name is never followed
             write_file(folder.resolve(), PNG_NAME, image.getvalue(), mode=0o644)
             result.heatmap_png = str(folder / PNG_NAME)

@@ -185,12 +185,17 @@ def gradescope_bundle(
             help="A built attn-grade wheel to ship (default: build one from this kit).",
         ),
     ] = None,
+    lang: Annotated[
+        str,
+        typer.Option(help="Language of the students' results on Gradescope: en or pt."),
+    ] = "en",
 ) -> None:
     """Build a Gradescope autograder (setup.sh, run_autograder, the kit, the reference)."""
     from attn_grade import gradescope
     from attn_grade.labspec import load_lab
     from attn_grade.reference import require_solutions
 
+    lang = checked_language(lang)
     spec = load_lab(lab)
     if hidden_visibility not in gradescope.VISIBILITIES:
         raise UsageError(f"--hidden-visibility must be one of {', '.join(gradescope.VISIBILITIES)}")
@@ -198,5 +203,7 @@ def gradescope_bundle(
         raise UsageError(f"--wheel {wheel} is not a wheel (a .whl file)")
     new_file_target(output, "--output", "autograder.zip")
     reference = require_solutions(spec, solutions, "the bundle needs them")
-    written = gradescope.build_bundle(spec, reference, output, hidden_visibility, wheel)
+    written = gradescope.build_bundle(
+        spec, reference, output, hidden_visibility, wheel, lang
+    )
     typer.echo(f"wrote {written} (upload it as the autograder of a Gradescope assignment)")

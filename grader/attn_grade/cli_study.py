@@ -56,9 +56,13 @@ def reading(
     filters = "".join(f" ({value} only)" for value in (kind, language) if value)
     from rich.console import Console
 
+    from attn_grade.language import checked_language
     from attn_grade.report.reading_table import print_reading
 
-    print_reading(groups, Console(), filters)
+    # --lang here chooses the resources' language (as documented); asking for Portuguese
+    # resources also shows the table in Portuguese, else ATTN_GRADE_LANG or the locale does
+    shown_in = "pt" if language == "pt" else checked_language(None)
+    print_reading(groups, Console(), filters, shown_in)
 
 
 def _write_readme(readings) -> None:
@@ -77,11 +81,18 @@ def progress(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print exactly one JSON object and nothing else.")
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(help="Language of the table: en or pt (default: $ATTN_GRADE_LANG, $LANG)."),
+    ] = None,
 ) -> None:
     """How far you are in each lab: last score, deliverables, checklist and readings ticked.
 
     Reads the report each `attn-grade check` saved; it re-runs nothing.
     """
+    from attn_grade.language import checked_language
+
+    lang = checked_language(lang)
     if not path.is_dir():
         raise UsageError(
             f"No folder {path} here. Run this from the kit's folder, "
@@ -89,7 +100,7 @@ def progress(
         )
     from attn_grade.progress import gather_progress
 
-    result = gather_progress(path)
+    result = gather_progress(path, lang)
     if json_output:
         sys.stdout.write(json.dumps(result.to_dict(), indent=1) + "\n")
         return
@@ -97,4 +108,4 @@ def progress(
 
     from attn_grade.report.progress_table import print_progress
 
-    print_progress(result, Console())
+    print_progress(result, Console(), lang)

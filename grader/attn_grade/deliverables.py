@@ -29,15 +29,16 @@ from attn_grade.labspec import DeliverableSpec
 from attn_grade.result import ChecklistItem, DeliverableResult, ExampleWeights, TestResult
 from attn_grade.runner import Call, CallOutcome, Limits, run_calls
 from attn_grade.safe_files import remove_file, write_file
+from attn_grade.translation import N_, gettext_for
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_PNG_BYTES = 16 * 1024 * 1024
 MAX_PNG_PIXELS = 4096 * 4096  # decoded only below this: a PNG bomb is refused unread
 MIN_PNG_SIDE = 64  # pixels: a heatmap of a few tokens with their labels is larger
 MIN_PNG_COLOURS = 8  # a flat or two-colour image is not a heatmap
-SCORE_EXAMPLE = "Score: QUERY -> KEY = N.NN"
+SCORE_EXAMPLE = N_("Score: QUERY -> KEY = N.NN")  # translated where shown
 SCORE_LINE = re.compile(
-    r"score\s*:\s*[\"'`]?(?P<query>[^\"'`\s]+)[\"'`]?\s*(?:->|→)\s*"
+    r"(?:score|peso)\s*:\s*[\"'`]?(?P<query>[^\"'`\s]+)[\"'`]?\s*(?:->|→)\s*"
     r"[\"'`]?(?P<key>[^\"'`\s]+)[\"'`]?\s*=\s*(?P<weight>[0-9]*[.,]?[0-9]+)",
     re.IGNORECASE,
 )
@@ -96,62 +97,76 @@ def check_deliverables(
     submission: Path,
     scripts: dict[str, ScriptRun],
     example: ExampleWeights | None,
+    lang: str = "en",
 ) -> list[DeliverableResult]:
+    """Each deliverable's status and message (in `lang`)."""
+    _ = gettext_for(lang)
     results = []
     for spec in specs:
-        status, message = _CHECKS[spec.kind](spec, submission, scripts, example)
+        status, message = _CHECKS[spec.kind](spec, submission, scripts, example, _)
         points = spec.points if status == "done" else 0.0
-        results.append(DeliverableResult(spec.id, spec.title, status, points, spec.points, message))
+        results.append(
+            DeliverableResult(spec.id, spec.titled(lang), status, points, spec.points, message)
+        )
     return results
 
 
-def _check_script_png(spec, submission, scripts, example) -> tuple[str, str]:
+def _check_script_png(spec, submission, scripts, example, _=str) -> tuple[str, str]:
     run = scripts[spec.id]
     script = spec.options["script"]
     if run.outcome.status == "missing":
+        if run.outcome.message == f"{script} not found":  # run_script's own words
+            return "missing", _("{script} not found").format(script=script)
         return "missing", run.outcome.message
     if run.outcome.status != "ok":
         where = f" ({run.outcome.where})" if run.outcome.where else ""
-        return "failed", f"{script} failed: {run.outcome.message}{where}"
+        return "failed", _("{script} failed: {problem}").format(
+            script=script, problem=run.outcome.message + where
+        )
     names = _produces(spec)
     for n, name in enumerate(names, start=1):
         data = run.files.get(Path(name).name)  # read from the run's folder, not the student's
         if data is None:
-            return "incomplete", (
-                f"{script} ran but wrote no {name} (it gets the path to write as sys.argv[{n}])"
-            )
-        problem = png_problem(data)
+            return "incomplete", _(
+                "{script} ran but wrote no {name} (it gets the path to write as sys.argv[{n}])"
+            ).format(script=script, name=name, n=n)
+        problem = png_problem(data, _)
         if problem:
             return "failed", f"{name} {problem}"
-    return "done", "wrote " + ", ".join(names)
+    return "done", _("wrote {files}").format(files=", ".join(names))
 
 
-def png_problem(data: bytes) -> str | None:
-    """Why `data` is not a plausible heatmap PNG ("is not a PNG image", ...), or None."""
+def png_problem(data: bytes, _: Callable[[str], str] = str) -> str | None:
+    """Why `data` is not a plausible heatmap PNG ("is not a PNG image", ...), or None;
+    `_` translates."""
     if data[:8] != PNG_MAGIC:
-        return "is not a PNG image"
+        return _("is not a PNG image")
     if len(data) > MAX_PNG_BYTES:
-        return f"is larger than {MAX_PNG_BYTES // 2**20} MiB"
+        return _("is larger than {size} MiB").format(size=MAX_PNG_BYTES // 2**20)
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
             width, height = image.size
             if width * height > MAX_PNG_PIXELS:
-                return f"is {width} x {height} pixels: too large for a heatmap"
-            if min(width, height) < MIN_PNG_SIDE:
-                return (
-                    f"is {width} x {height} pixels: too small for a heatmap "
-                    f"(at least {MIN_PNG_SIDE} x {MIN_PNG_SIDE})"
+                return _("is {width} x {height} pixels: too large for a heatmap").format(
+                    width=width, height=height
                 )
+            if min(width, height) < MIN_PNG_SIDE:
+                return _(
+                    "is {width} x {height} pixels: too small for a heatmap "
+                    "(at least {side} x {side})"
+                ).format(width=width, height=height, side=MIN_PNG_SIDE)
             image.load()
             colours = image.convert("RGB").getcolors(maxcolors=MIN_PNG_COLOURS)
     except Image.DecompressionBombError:  # Pillow's own limit, above ours
-        return "is too large for a heatmap"
+        return _("is too large for a heatmap")
     except Exception:  # noqa: BLE001 - any decoding failure means a broken image
-        return "is not a readable PNG image (truncated or damaged)"
+        return _("is not a readable PNG image (truncated or damaged)")
     if colours is not None:  # None: more than MIN_PNG_COLOURS colours
-        return f"has only {len(colours)} colour(s): it does not show a heatmap"
+        return _("has only {count} colour(s): it does not show a heatmap").format(
+            count=len(colours)
+        )
     return None
 
 
@@ -184,65 +199,72 @@ def _words(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
 
-def _check_report_answer(spec, submission, scripts, example) -> tuple[str, str]:
+def _check_report_answer(spec, submission, scripts, example, _=str) -> tuple[str, str]:
     file, section = spec.options["file"], spec.options["section"]
     answer = report_section(submission / file, section)
     if answer is None:
-        return "missing", f"{file} has no section {section}"
+        return "missing", _("{file} has no section {section}").format(file=file, section=section)
     n, needed = _words(answer), int(spec.options.get("min_words", 1))
     if n < needed:
-        return "incomplete", f"{file} {section}: {n} words so far; write at least {needed}"
+        return "incomplete", _(
+            "{file} {section}: {n} words so far; write at least {needed}"
+        ).format(file=file, section=section, n=n, needed=needed)
     keywords = spec.options.get("keywords", [])
     if keywords and not any(k.lower() in answer.lower() for k in keywords):
-        return "incomplete", (
-            f"{file} {section}: mention the idea behind it, e.g. one of: " + ", ".join(keywords[:5])
-        )
-    return "done", f"{file} {section}: answered ({n} words); your instructor reads the content"
+        return "incomplete", _(
+            "{file} {section}: mention the idea behind it, e.g. one of: {keywords}"
+        ).format(file=file, section=section, keywords=", ".join(keywords[:5]))
+    return "done", _(
+        "{file} {section}: answered ({n} words); your instructor reads the content"
+    ).format(file=file, section=section, n=n)
 
 
-def _check_report_score(spec, submission, scripts, example) -> tuple[str, str]:
+def _check_report_score(spec, submission, scripts, example, _=str) -> tuple[str, str]:
     file, section = spec.options["file"], spec.options["section"]
     answer = report_section(submission / file, section)
     if answer is None:
-        return "missing", f"{file} has no section {section}"
+        return "missing", _("{file} has no section {section}").format(file=file, section=section)
     found = SCORE_LINE.search(answer)
     if not found:
-        return "incomplete", f'{file} {section}: add a line like "{SCORE_EXAMPLE}"'
+        return "incomplete", _('{file} {section}: add a line like "{example}"').format(
+            file=file, section=section, example=_(SCORE_EXAMPLE)
+        )
     if example is None or example.student is None:
-        return (
-            "failed",
-            "your attention did not run on the example sentence, so the score cannot be checked",
+        return "failed", _(
+            "your attention did not run on the example sentence, so the score cannot be checked"
         )
     tolerance = float(spec.options.get("tolerance", 0.01))
     off = _off_reference(example, tolerance)
     if off is not None:
-        return "failed", (
+        return "failed", _(
             "your attention weights on the example sentence are not right yet (largest "
-            f"difference from the reference {off:.2g}): fix the attention tests first, "
+            "difference from the reference {off:.2g}): fix the attention tests first, "
             "then explain a score of your heatmap"
-        )
+        ).format(off=off)
     query, key = found["query"], found["key"]
     claimed = float(found["weight"].replace(",", "."))
     pairs = [
         (i, j) for i in _positions(example.tokens, query) for j in _positions(example.tokens, key)
     ]
     if not pairs:
-        return (
-            "failed",
-            f"{query!r} or {key!r} is not a token of the example: {' '.join(example.tokens)}",
+        return "failed", _("{query} or {key} is not a token of the example: {tokens}").format(
+            query=repr(query), key=repr(key), tokens=" ".join(example.tokens)
         )
     weights = [float(example.student[i, j]) for i, j in pairs]
     if not any(abs(w - claimed) <= tolerance for w in weights):
         actual = ", ".join(f"{w:.3f}" for w in weights)
-        return "failed", f"your weights give {query} -> {key} = {actual}, not {claimed:g}"
+        return "failed", _("your weights give {query} -> {key} = {actual}, not {claimed:g}").format(
+            query=query, key=key, actual=actual, claimed=claimed
+        )
     rest = _words(SCORE_LINE.sub("", answer))
     needed = int(spec.options.get("min_words", 1))
     if rest < needed:
-        return (
-            "incomplete",
-            f"{file} {section}: the score matches; now explain it ({needed}+ words)",
-        )
-    return "done", f"{query} -> {key} = {claimed:g} matches your weights, and is explained"
+        return "incomplete", _(
+            "{file} {section}: the score matches; now explain it ({needed}+ words)"
+        ).format(file=file, section=section, needed=needed)
+    return "done", _("{query} -> {key} = {claimed:g} matches your weights, and is explained").format(
+        query=query, key=key, claimed=claimed
+    )
 
 
 def _off_reference(example: ExampleWeights, tolerance: float) -> float | None:

@@ -35,8 +35,10 @@ from attn_grade import __version__
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.labspec import LabSpec, load_lab
 from attn_grade.report.plain import plain
+from attn_grade.report.terminal import STATUS_WORD
 from attn_grade.result import PASSED, LabResult
 from attn_grade.tempdirs import private_tempdir
+from attn_grade.translation import N_, gettext_for
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 BUNDLE_CONFIG = "attn_grade_bundle.json"
@@ -55,6 +57,7 @@ def build_bundle(
     output: Path,
     hidden_visibility: str = "after_published",
     wheel: Path | None = None,
+    lang: str = "en",
 ) -> Path:
     """Write the autograder zip for `lab`, with the reference solutions in `solutions`.
 
@@ -65,7 +68,9 @@ def build_bundle(
         raise UsageError(f"{output} is a folder: give the zip to write")
     with private_tempdir("bundle") as tmp:
         wheel = wheel or build_wheel(Path(tmp))
-        config = {"lab": lab.id, "hidden_visibility": hidden_visibility, "kit": __version__}
+        config = {
+            "lab": lab.id, "hidden_visibility": hidden_visibility, "kit": __version__, "lang": lang
+        }
         partial = output.with_name(f".{output.name}.{secrets.token_hex(4)}.partial")
         try:
             with zipfile.ZipFile(partial, "x", zipfile.ZIP_DEFLATED) as bundle:
@@ -185,6 +190,8 @@ def run_autograder(root: Path) -> dict[str, Any]:
     source = root / "source"
     config = json.loads((source / BUNDLE_CONFIG).read_text(encoding="utf-8"))
     lab = load_lab(config["lab"])
+    lang = config.get("lang", "en")  # bundles built before the option are English
+    _ = gettext_for(lang)
     if os.geteuid() == 0:
         (root / "results").mkdir(parents=True, exist_ok=True)
         lock_down([source, root / "results"])
@@ -195,11 +202,16 @@ def run_autograder(root: Path) -> dict[str, Any]:
         submission = find_submission(root / "submission", lab)
         with student_copy(submission) as path:
             result = grade(
-                lab.id, path, solutions=source / "solutions" / lab.id, seed=secrets.randbelow(2**31)
+                lab.id,
+                path,
+                solutions=source / "solutions" / lab.id,
+                seed=secrets.randbelow(2**31),
+                lang=lang,
             )
         results = gradescope_results(result, config["hidden_visibility"])
     except (SubmissionError, UsageError) as exc:
-        results = {"score": 0.0, "output": f"Your submission could not be graded: {plain(exc)}"}
+        output = _("Your submission could not be graded: {reason}").format(reason=plain(exc))
+        results = {"score": 0.0, "output": output}
         results["tests"] = []
     results["execution_time"] = round(time.monotonic() - started)
     results["stdout_visibility"] = "hidden"
@@ -264,7 +276,8 @@ def _folder_of(path: Path) -> Iterator[int]:
 
 
 def gradescope_results(result: LabResult, hidden_visibility: str) -> dict[str, Any]:
-    """A LabResult in Gradescope's results.json format."""
+    """A LabResult in Gradescope's results.json format, in the result's language."""
+    _ = gettext_for(result.lang)
     tests = []
     for number, t in enumerate(result.tests, start=1):
         tests.append(
@@ -274,7 +287,7 @@ def gradescope_results(result: LabResult, hidden_visibility: str) -> dict[str, A
                 "score": t.points,
                 "max_score": t.max_points,
                 "status": "passed" if t.status == PASSED else "failed",
-                "output": _test_output(t),
+                "output": _test_output(t, _),
                 "visibility": "visible" if t.visibility == "public" else hidden_visibility,
             }
         )
@@ -286,39 +299,61 @@ def gradescope_results(result: LabResult, hidden_visibility: str) -> dict[str, A
                 "score": d.points,
                 "max_score": d.max_points,
                 "status": "passed" if d.status == "done" else "failed",
-                "output": f"{d.status}: {plain(d.message)}" if d.message else d.status,
+                "output": f"{_(STATUS_WORD.get(d.status, d.status))}: {plain(d.message)}"
+                if d.message
+                else _(STATUS_WORD.get(d.status, d.status)),
                 "visibility": "visible",
             }
         )
     return {
         "score": round(result.score, 4),
-        "output": _overview(result, hidden_visibility),
+        "output": _overview(result, hidden_visibility, _),
         "extra_data": {"lab": result.lab, "seed": result.seed, "kit": __version__},
         "tests": tests,
     }
 
 
-def _test_output(t: Any) -> str:
+# a test's status, as results.json shows it (the English words are the statuses themselves)
+TEST_STATUS = {
+    "passed": N_("passed"),
+    "failed": N_("failed"),
+    "error": N_("error"),
+    "timeout": N_("timeout"),
+    "not-run": N_("not-run"),
+}
+
+
+def _test_output(t: Any, _=str) -> str:
+    status = _(TEST_STATUS.get(t.status, t.status))
     if t.status == PASSED:
-        return f"passed: {plain(t.message)}" if t.message else "passed"  # a speed test's times
-    lines = [f"{t.status}: {plain(t.message)}"]  # the student's exception text, as plain text
+        return f"{status}: {plain(t.message)}" if t.message else status  # a speed test's times
+    lines = [f"{status}: {plain(t.message)}"]  # the student's exception text, as plain text
     if t.where:
-        lines.append(f"where: {plain(t.where)}")
+        lines.append(_("where: {where}").format(where=plain(t.where)))
     if t.diagnosis:
-        lines.append(f"likely mistake ({t.diagnosis}): {t.hint}")
+        lines.append(
+            _("likely mistake ({mistake}): {hint}").format(mistake=t.diagnosis, hint=t.hint)
+        )
     return "\n".join(lines)
 
 
-def _overview(result: LabResult, hidden_visibility: str) -> str:
+def _overview(result: LabResult, hidden_visibility: str, _=str) -> str:
     """The text shown above the tests: public results only (hidden ones have their own time)."""
     public = f"{result.count('public', PASSED)}/{result.count('public')}"
-    lines = [f"attn-grade {result.lab}: {result.title}", f"Public tests passed: {public}."]
+    lines = [
+        f"attn-grade {result.lab}: {result.title}",
+        _("Public tests passed: {passed}.").format(passed=public),
+    ]
     if result.count("hidden") and hidden_visibility != "visible":
         lines.append(
-            f"{result.count('hidden')} hidden tests ran on fresh inputs; "
-            "their results are shown when your instructor releases them."
+            _(
+                "{count} hidden tests ran on fresh inputs; "
+                "their results are shown when your instructor releases them."
+            ).format(count=result.count("hidden"))
         )
-    lines.append("Run `attn-grade check` on your own machine for the full report and heatmap.")
+    lines.append(
+        _("Run `attn-grade check` on your own machine for the full report and heatmap.")
+    )
     return "\n".join(lines)
 
 

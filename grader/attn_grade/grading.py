@@ -40,6 +40,7 @@ from attn_grade.runner import Call, CallOutcome, Limits, run_calls
 from attn_grade.sandbox.launch import keep_private
 from attn_grade.shape_errors import explain as explain_shape_error
 from attn_grade.submission import open_submission
+from attn_grade.translation import gettext_for
 
 
 def grade(
@@ -151,17 +152,17 @@ def _grade_folder(
         if case.test is not None
     ]
     violations = forbidden_imports(submission, lab.forbidden_imports)  # static, on the source
-    apply_policy(tests, violations, {f.name: f.module for f in lab.functions.values()})
-    example = _example(lab, cases, record.outcomes, expectations)
+    apply_policy(tests, violations, {f.name: f.module for f in lab.functions.values()}, lang)
+    example = _example(lab, cases, record.outcomes, expectations, lang)
     if example is not None:
-        example.not_shown = not_in_picture(tests)
-    delivered = dl.check_deliverables(specs, submission, runs, example)
+        example.not_shown = not_in_picture(tests, lang)
+    delivered = dl.check_deliverables(specs, submission, runs, example, lang)
     output = _own_path_text(
         record.output + "".join(r.output for r in runs.values()), shown, submission
     )
     return LabResult(
         lab=lab.id,
-        title=lab.title,
+        title=lab.titled(lang),
         submission=shown,
         tests=tests,
         deliverables=delivered,
@@ -171,6 +172,7 @@ def _grade_folder(
         seed=seed if reference is not None else None,
         student_output=output,
         student_output_truncated=record.output_truncated,
+        lang=lang,
     )
 
 
@@ -208,6 +210,7 @@ def judge(
     probe calls) may name the mistake of a failed test; they never change points."""
     test, function = case.test, case.function
     assert test is not None
+    _ = gettext_for(lang)
     result = TestResult(
         name=test.name,
         function=function.name,
@@ -215,20 +218,24 @@ def judge(
         status=FAILED,
         points=0.0,
         max_points=test.points,
-        description=test.description,
+        description=test.described(lang),
         where=outcome.where,
         inputs=input_shapes(case.args),
     )
     if outcome.status == "skipped":
-        result.status, result.message = NOT_RUN, outcome.message
+        result.status, result.message = NOT_RUN, outcome_text(outcome, lang)
         return result
     if outcome.status == "ok" and expectation.outputs is None:
-        result.message = f"expected {function.name} to raise {test.raises}, but it returned"
+        result.message = _("expected {function} to raise {exception}, but it returned").format(
+            function=function.name, exception=test.raises
+        )
         return result
     if outcome.status != "ok":
         if test.raises and outcome.exception == test.raises:
             return _passed(result)
-        result.status, result.message = _describe_failure(outcome, function.signature, test.raises)
+        result.status, result.message = _describe_failure(
+            outcome, function.signature, test.raises, lang
+        )
         if outcome.status in ("not-implemented", "missing", "timeout", "crashed"):
             result.inputs = ""  # nothing about shapes: the function never got that far
         if outcome.status == "error" and probes is not None:
@@ -242,12 +249,12 @@ def judge(
             f"{len(function.outputs)}: run `attn-grade freeze {lab.id}`"
         )
     if len(outcome.outputs) != len(function.outputs):
-        result.status, result.message = ERROR, "the student process returned too few arrays"
+        result.status, result.message = ERROR, _("the student process returned too few arrays")
         return result
     for got, want, name, kind in zip(
         outcome.outputs, expectation.outputs, function.outputs, function.output_kinds
     ):
-        comparison = compare(name, got, want, kind, test.rtol, test.atol)
+        comparison = compare(name, got, want, kind, test.rtol, test.atol, lang)
         if not comparison.ok:
             result.message = comparison.message
             found = probes.diagnose(lab, case, expectation.outputs, raised=False) if probes else None
@@ -262,7 +269,9 @@ def judge(
         before = [case.args[n] for n in watched]
         changed = modified_inputs(before, outcome.returned_inputs, watched)
         if changed:
-            result.message = f"the result is right, but {', '.join(changed)} was modified in place"
+            result.message = _("the result is right, but {names} was modified in place").format(
+                names=", ".join(changed)
+            )
             return _with_diagnosis(result, MODIFIES_INPUT, lang, "match")
     return _passed(result)
 
@@ -282,7 +291,7 @@ def _with_diagnosis(
     return result
 
 
-def not_in_picture(tests: list[TestResult]) -> str:
+def not_in_picture(tests: list[TestResult], lang: str = "en") -> str:
     """The example's heatmap shows one call on one input: name the failing tests it cannot
     show (another function's, or a case the example does not have, like a fully masked row)."""
     failing: dict[str, list[str]] = {}
@@ -292,7 +301,8 @@ def not_in_picture(tests: list[TestResult]) -> str:
     if not failing:
         return ""
     parts = [f"{function}: {', '.join(names)}" for function, names in failing.items()]
-    return "Failing tests this picture does not show: " + "; ".join(parts)
+    _ = gettext_for(lang)
+    return _("Failing tests this picture does not show: {tests}").format(tests="; ".join(parts))
 
 
 def input_shapes(args: dict) -> str:
@@ -332,26 +342,50 @@ def own_paths(outcomes, shown: str, submission: Path) -> None:
     """Rewrite sandbox paths in the messages of `outcomes` (they quote exceptions)."""
     for outcome in outcomes:
         outcome.message = _own_path_text(outcome.message, shown, submission)
+        if outcome.sentence is not None:
+            outcome.sentence = outcome.sentence.with_text(
+                lambda text: _own_path_text(text, shown, submission)
+            )
 
 
-def _describe_failure(outcome: CallOutcome, signature: str, raises: str | None) -> tuple[str, str]:
+def outcome_text(outcome: CallOutcome, lang: str) -> str:
+    """An outcome's message in `lang`: the grader's own sentences are translated; what the
+    student's process said (an exception's text) is shown as it is."""
+    return outcome.sentence.translated(lang) if outcome.sentence is not None else outcome.message
+
+
+_NO_FUNCTION = re.compile(r"(?P<module>\w+)\.py has no function (?P<function>\w+)")
+
+
+def _describe_failure(
+    outcome: CallOutcome, signature: str, raises: str | None, lang: str = "en"
+) -> tuple[str, str]:
+    _ = gettext_for(lang)
     where = f" ({outcome.where})" if outcome.where else ""
     if outcome.status == "not-implemented":
-        return ERROR, f"not implemented yet{where}"
+        return ERROR, _("not implemented yet") + where
     if outcome.status == "missing":
-        return ERROR, f"{outcome.message}; expected {signature}"
+        found = _NO_FUNCTION.fullmatch(outcome.message)  # the student process's words
+        problem = outcome.message
+        if found:
+            problem = _("{module}.py has no function {function}").format(**found.groupdict())
+        return ERROR, _("{problem}; expected {signature}").format(
+            problem=problem, signature=signature
+        )
     if outcome.status == "timeout":
-        return TIMEOUT, outcome.message
+        return TIMEOUT, outcome_text(outcome, lang)
     if outcome.status in ("bad-return", "bad-value"):
-        return FAILED, f"{outcome.message} (expected {signature} to return arrays)"
-    message = f"{outcome.message}{where}"
-    explained = explain_shape_error(outcome.message)
+        return FAILED, _("{problem} (expected {signature} to return arrays)").format(
+            problem=outcome.message, signature=signature
+        )
+    message = f"{outcome_text(outcome, lang)}{where}"
+    explained = explain_shape_error(outcome.message, lang)
     if explained:
         message += f"\n{explained}"
     if outcome.exception == "TypeError" and "argument" in outcome.message:
-        message += f". Check the signature: {signature}"
+        message += _(". Check the signature: {signature}").format(signature=signature)
     if raises:
-        message += f". Expected {raises}"
+        message += _(". Expected {exception}").format(exception=raises)
     return ERROR, message
 
 
@@ -360,6 +394,7 @@ def _example(
     cases: list[Case],
     outcomes: dict[str, CallOutcome],
     expectations: dict[str, Expectation],
+    lang: str = "en",
 ) -> ExampleWeights | None:
     case = next((c for c in cases if c.key == EXAMPLE_KEY), None)
     if lab.example is None or case is None:
@@ -374,7 +409,8 @@ def _example(
         if reference_weights is not None and got.shape == reference_weights.shape:
             student = got.astype(float)
         else:
-            message = f"your weights on the example have shape {got.shape}"
+            _ = gettext_for(lang)
+            message = _("your weights on the example have shape {shape}").format(shape=got.shape)
     else:
-        message = outcome.message or outcome.status
+        message = outcome_text(outcome, lang) or outcome.status
     return ExampleWeights(list(lab.example.tokens), student, reference_weights, message)

@@ -55,6 +55,11 @@ class TestSpec:
     raises: str | None = None
     kind: str = "values"  # one of TEST_KINDS
     options: dict[str, Any] = field(default_factory=dict)  # the kind's own table
+    description_pt: str = ""  # the description in Portuguese (the English one when absent)
+
+    def described(self, lang: str) -> str:
+        """The description in `lang`."""
+        return self.description_pt if lang == "pt" and self.description_pt else self.description
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,11 @@ class DeliverableSpec:
     title: str
     points: float
     options: dict[str, Any] = field(default_factory=dict)
+    title_pt: str = ""  # the title in Portuguese (the English one when absent)
+
+    def titled(self, lang: str) -> str:
+        """The title in `lang`."""
+        return self.title_pt if lang == "pt" and self.title_pt else self.title
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,11 @@ class LabSpec:
     forbidden_imports: tuple[str, ...]
     spec_dir: Path
     probes: tuple[ProbeSpec, ...] = ()
+    title_pt: str = ""  # the title in Portuguese (the English one when absent)
+
+    def titled(self, lang: str) -> str:
+        """The lab's title in `lang`."""
+        return self.title_pt if lang == "pt" and self.title_pt else self.title
 
     @property
     def max_test_points(self) -> float:
@@ -183,14 +198,18 @@ def parse_lab(data: dict[str, Any], spec_dir: Path) -> LabSpec:
             id=d["id"],
             kind=d["kind"],
             title=d["title"],
+            title_pt=d.get("title_pt", ""),
             points=float(d.get("points", 0)),
-            options={k: v for k, v in d.items() if k not in ("id", "kind", "title", "points")},
+            options={
+                k: v for k, v in d.items() if k not in ("id", "kind", "title", "title_pt", "points")
+            },
         )
         for d in data.get("deliverables", [])
     )
     return LabSpec(
         id=_require(lab, "id", where),
         title=_require(lab, "title", where),
+        title_pt=lab.get("title_pt", ""),
         level=lab.get("level", "beginner"),
         minutes=int(lab.get("minutes", 60)),
         prerequisites=tuple(lab.get("prerequisites", [])),
@@ -251,6 +270,7 @@ def _parse_test(
         points=float(table.get("points", 1)),
         visibility=visibility,
         description=table.get("description", ""),
+        description_pt=table.get("description_pt", ""),
         args=dict(table.get("args", {})),
         rtol=float(table.get("rtol", rtol)),
         atol=float(table.get("atol", atol)),

@@ -135,7 +135,10 @@ def _show_heatmap(result: LabResult, path: Path) -> None:
     from IPython.display import Image, display
 
     from attn_grade.report.heatmap_png import draw_heatmaps
+    from attn_grade.translation import gettext_for
 
     assert result.example is not None
-    draw_heatmaps(result.example, path, f"{result.lab}: attention weights")
+    _ = gettext_for(result.lang)
+    title = _("{lab}: attention weights").format(lab=result.lab)
+    draw_heatmaps(result.example, path, title, result.lang)
     display(Image(data=path.read_bytes(), format="png"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from attn_grade.result import FAILED, TestResult
+from attn_grade.translation import gettext_for
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 _PARSE_LOCK = threading.Lock()
@@ -26,12 +27,12 @@ class Violation:
     line: int
     module: str  # what was imported, e.g. "torch.nn"
 
-    def message(self) -> str:
-        top = self.module.split(".")[0]
-        return (
-            f"{self.file}, line {self.line} imports {self.module}: this lab is NumPy only "
-            f"({top} is not allowed). Write it with NumPy and grade again."
-        )
+    def message(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _(
+            "{file}, line {line} imports {module}: this lab is NumPy only "
+            "({top} is not allowed). Write it with NumPy and grade again."
+        ).format(file=self.file, line=self.line, module=self.module, top=self.module.split(".")[0])
 
 
 def forbidden_imports(submission: Path, forbidden: tuple[str, ...]) -> list[Violation]:
@@ -75,7 +76,10 @@ def _is_dynamic_import(func: ast.expr) -> bool:
 
 
 def apply_policy(
-    tests: list[TestResult], violations: list[Violation], modules: dict[str, str]
+    tests: list[TestResult],
+    violations: list[Violation],
+    modules: dict[str, str],
+    lang: str = "en",
 ) -> list[TestResult]:
     """Fail the tests of each function (`modules`: function -> module) whose module breaks
     the policy. A forbidden import anywhere else (a helper any module may use) fails all."""
@@ -86,5 +90,5 @@ def apply_policy(
         violation = own[0] if own else elsewhere
         if violation is not None:
             test.status, test.points = FAILED, 0.0
-            test.message, test.diagnosis, test.hint = violation.message(), "forbidden-import", None
+            test.message, test.diagnosis, test.hint = violation.message(lang), "forbidden-import", None
     return tests

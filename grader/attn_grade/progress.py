@@ -69,16 +69,19 @@ class Progress:
         }
 
 
-def gather_progress(work_folder: Path) -> Progress:
-    """Progress in every lab, in the order to study; `work_folder` holds one folder per lab."""
-    labs = [lab_progress(spec, Path(work_folder) / spec.id) for spec in lab_specs_in_order()]
+def gather_progress(work_folder: Path, lang: str = "en") -> Progress:
+    """Progress in every lab, in the order to study; `work_folder` holds one folder per lab.
+    The labs' titles are in `lang`."""
+    labs = [
+        lab_progress(spec, Path(work_folder) / spec.id, lang) for spec in lab_specs_in_order()
+    ]
     return Progress(str(work_folder), labs)
 
 
-def lab_progress(spec: LabSpec, folder: Path) -> LabProgress:
+def lab_progress(spec: LabSpec, folder: Path, lang: str = "en") -> LabProgress:
     progress = LabProgress(
         lab=spec.id,
-        title=spec.title,
+        title=spec.titled(lang),
         level=spec.level,
         minutes=spec.minutes,
         prerequisites=list(spec.prerequisites),

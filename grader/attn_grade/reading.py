@@ -23,21 +23,23 @@ else:  # pragma: no cover
 
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.labspec import LabSpec, lab_ids, load_lab
+from attn_grade.translation import N_
 
 DATA_PATH = Path(__file__).parent / "reading_list.toml"
 README_NAME = Path("reading_list") / "README.md"
 
-KINDS = ("paper", "video", "article", "tutorial", "visualizer", "book", "course", "code")
+KINDS = (N_("paper"), N_("video"), N_("article"), N_("tutorial"), N_("visualizer"), N_("book"),
+         N_("course"), N_("code"))  # marked: the reading table shows them translated
 LANGUAGES = {"en": "English", "pt": "Portuguese"}
-LEVELS = ("beginner", "intermediate", "advanced")
+LEVELS = (N_("beginner"), N_("intermediate"), N_("advanced"))
 # The order within a lab: stage first, then the order of the data file.
-STAGES = {"before": "Before you start", "during": "While you code", "after": "To go further"}
+STAGES = {"before": N_("Before you start"), "during": N_("While you code"), "after": N_("To go further")}
 
 READING_TAG = re.compile(r"<!--\s*reading:\s*(?P<id>[^\s>]+)\s*-->")
 _ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 _LAB = re.compile(r"^lab\d{2}$")
 _REQUIRED = ("id", "title", "author", "url", "kind", "language", "minutes", "level", "labs", "why")
-_OPTIONAL = ("year", "alternative_to")
+_OPTIONAL = ("year", "alternative_to", "why_pt")
 
 
 class ReadingListError(AttnGradeError):
@@ -58,6 +60,11 @@ class Reading:
     why: str
     year: int | None = None
     alternative_to: str | None = None  # the same content in another form: counted once
+    why_pt: str = ""  # `why` in Portuguese (`why` itself when absent)
+
+    def why_in(self, lang: str) -> str:
+        """The annotation in `lang`."""
+        return self.why_pt if lang == "pt" and self.why_pt else self.why
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,11 @@ class LabReadings:
 
     @property
     def heading(self) -> str:
-        return f"{self.lab}: {self.spec.title}" if self.spec else self.lab
+        return self.heading_in("en")
+
+    def heading_in(self, lang: str) -> str:
+        """"lab01: its title", the title in `lang`."""
+        return f"{self.lab}: {self.spec.titled(lang)}" if self.spec else self.lab
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,8 @@ def _entry_problems(entry: dict[str, Any]) -> list[str]:
     problems += [f"unknown key {key!r}" for key in entry if key not in _REQUIRED + _OPTIONAL]
     if problems:
         return problems
+    if "why_pt" in entry and (not isinstance(entry["why_pt"], str) or not entry["why_pt"].strip()):
+        problems.append("why_pt must be a non-empty string")
     for key in ("id", "title", "author", "url", "why"):
         if not isinstance(entry[key], str) or not entry[key].strip():
             problems.append(f"{key} must be a non-empty string")

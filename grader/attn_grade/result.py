@@ -73,6 +73,7 @@ class LabResult:
     student_output: str = ""
     student_output_truncated: bool = False
     heatmap_png: str | None = None  # written by a renderer, recorded for the report
+    lang: str = "en"  # the language of the messages, and of the renderers' text
 
     @property
     def score(self) -> float:

@@ -43,6 +43,7 @@ from attn_grade.sandbox.launch import (
     start_child,
 )
 from attn_grade.tempdirs import private_tempdir, sweep_orphans
+from attn_grade.translation import N_, Sentence
 from attn_grade.wire import FrameReader, ProtocolError
 
 MiB = 1024**2
@@ -89,6 +90,8 @@ class CallOutcome:
     message: str = ""
     where: str = ""
     exception: str = ""
+    # the grader's own message as data, for a report in another language (translation.py)
+    sentence: Sentence | None = None
     # measured by the grader, from the call's start (a speed test's: once its modules are
     # imported) to its result
     wall_seconds: float = 0.0
@@ -461,7 +464,9 @@ class _Session:
             if now >= next_disk_check:
                 next_disk_check = now + DISK_CHECK_SECONDS
                 if _disk_usage([self.tmp], self.limits.disk_bytes) > self.limits.disk_bytes:
-                    detail = f"more than {self.limits.disk_bytes // MiB} MiB written"
+                    detail = Sentence(
+                        N_("more than {size} MiB written"), {"size": self.limits.disk_bytes // MiB}
+                    )
                     return self._after_failure(pending, done, current, importing, "disk", detail)
             timeout = min(deadline, next_disk_check) - now
             for key, _ in selector.select(timeout):
@@ -539,7 +544,9 @@ class _Session:
                     f"({sys.prefix}) and no mount namespace is allowed here: install Python "
                     "where every user can read it (see SECURITY.md)"
                 )
-            raise GraderError(f"the student process failed to start ({_exit_description(code)})")
+            raise GraderError(
+                f"the student process failed to start ({_exit_description(code).english()})"
+            )
         return self._after_failure(
             pending, done, current, importing, "crashed", _exit_description(code)
         )
@@ -551,15 +558,17 @@ class _Session:
         current: int | None,
         importing: str | None,
         status: str,
-        detail: str = "",
+        detail: str | Sentence = "",
     ) -> list[int]:
         """Record the failed call (or every call of a module whose import failed); return the rest."""
         remaining = [i for n, i in enumerate(pending) if n not in done]
         if current is None:
             # the child never started a call: every remaining call shares the failure
-            message = _failure_message(status, detail, None, self.limits)
+            sentence = _failure_message(status, detail, None, self.limits)
             for i in remaining:
-                self.outcomes[self.calls[i].key] = CallOutcome(status, message=message)
+                self.outcomes[self.calls[i].key] = CallOutcome(
+                    status, message=sentence.english(), sentence=sentence
+                )
             return []
         if current in done:
             return remaining  # it failed between calls, after progress: a fresh child goes on
@@ -571,10 +580,12 @@ class _Session:
         where, by_budget = "", False
         if status == "timeout":
             where, by_budget = self.clock.record_hang(self.calls[failed])
-            detail = f"; it was at {where}" if where else ""
-        message = _failure_message(status, detail, importing and module, self.limits, by_budget)
+            detail = Sentence(N_("; it was at {where}"), {"where": where}) if where else ""
+        sentence = _failure_message(status, detail, importing and module, self.limits, by_budget)
         for i in victims:
-            self.outcomes[self.calls[i].key] = CallOutcome(status, message=message, where=where)
+            self.outcomes[self.calls[i].key] = CallOutcome(
+                status, message=sentence.english(), where=where, sentence=sentence
+            )
         return [i for i in remaining if i not in victims]
 
     def _schedule(self, pending: list[int]) -> list[int]:
@@ -593,7 +604,10 @@ class _Session:
                 keep.append(i)
         for i in skipped:
             call = self.calls[i]
-            self.outcomes[call.key] = CallOutcome("skipped", message=self.clock.skip_message())
+            sentence = self.clock.skip_message()
+            self.outcomes[call.key] = CallOutcome(
+                "skipped", message=sentence.english(), sentence=sentence
+            )
         return sorted(
             keep, key=lambda i: (self.calls[i].probe_of is not None, self.calls[i].function in hung)
         )
@@ -690,36 +704,54 @@ class _Clock:
         self.hangs.append((call.function or call.module, self.where))
         return self.where, self.spent()
 
-    def skip_message(self) -> str:
+    def skip_message(self) -> Sentence:
         if self.spent():
-            first = ""
-            if self.hangs:
-                function, where = self.hangs[0]
-                first = f" after {function} hung" + (f" at {where}" if where else "")
-            return f"not run: the time budget ({self.limits.time_budget:g} s) was spent{first}"
-        return "not run: a probe of a function that hung"
+            budget = {"budget": self.limits.time_budget}
+            if not self.hangs:
+                return Sentence(N_("not run: the time budget ({budget:g} s) was spent"), budget)
+            function, where = self.hangs[0]
+            if not where:
+                return Sentence(
+                    N_("not run: the time budget ({budget:g} s) was spent after {function} hung"),
+                    {**budget, "function": function},
+                )
+            return Sentence(
+                N_("not run: the time budget ({budget:g} s) was spent after {function} hung at "
+                   "{where}"),
+                {**budget, "function": function, "where": where},
+            )
+        return Sentence(N_("not run: a probe of a function that hung"))
 
 
 def _failure_message(
-    status: str, detail: str, module: str | None, limits: Limits, by_budget: bool = False
-) -> str:
+    status: str,
+    detail: str | Sentence,
+    module: str | None,
+    limits: Limits,
+    by_budget: bool = False,
+) -> Sentence:
     """The message of a failed call; for a timeout, `detail` says where the code was."""
-    during = f"while importing {module}.py" if module else "during this test"
+    if module:
+        during = Sentence(N_("while importing {module}.py"), {"module": module})
+    else:
+        during = Sentence(N_("during this test"))
+    values = {"during": during, "detail": detail}
     if status == "timeout":
         if by_budget:
-            return (
-                f"Time budget: the submission's {limits.time_budget:g} s ran out {during} "
-                f"(an infinite loop?){detail}"
+            return Sentence(
+                N_("Time budget: the submission's {budget:g} s ran out {during} "
+                   "(an infinite loop?){detail}"),
+                {**values, "budget": limits.time_budget},
             )
-        return (
-            f"Time limit: no result after {limits.time_limit:g} s {during} "
-            f"(an infinite loop?){detail}"
+        return Sentence(
+            N_("Time limit: no result after {limit:g} s {during} (an infinite loop?){detail}"),
+            {**values, "limit": limits.time_limit},
         )
     if status == "crashed":
-        return f"The process ended {during}: {detail}"
+        return Sentence(N_("The process ended {during}: {detail}"), values)
     if status == "disk":
-        return f"Disk limit: {detail} {during}; the process was stopped"
-    return f"The student process sent malformed data {during}: {detail}"
+        return Sentence(N_("Disk limit: {detail} {during}; the process was stopped"), values)
+    return Sentence(N_("The student process sent malformed data {during}: {detail}"), values)
 
 
 def _limit_note(exception: str, message: str, limits: Limits) -> str:
@@ -733,20 +765,20 @@ def _limit_note(exception: str, message: str, limits: Limits) -> str:
     return ""
 
 
-def _exit_description(code: int | None) -> str:
+def _exit_description(code: int | None) -> Sentence:
     if code is None:
-        return "unknown exit"
+        return Sentence(N_("unknown exit"))
     if code < 0:
         name = (
             signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         )
-        hint = {
-            signal.SIGKILL: " (killed by the grader or the system; memory?)",
-            signal.SIGSEGV: " (memory limit?)",
-            signal.SIGXCPU: " (CPU time limit)",
-        }.get(-code, "")
-        return f"killed by {name}{hint}"
-    return f"exit code {code} (sys.exit or os._exit in student code?)"
+        template = {
+            signal.SIGKILL: N_("killed by {signal} (killed by the grader or the system; memory?)"),
+            signal.SIGSEGV: N_("killed by {signal} (memory limit?)"),
+            signal.SIGXCPU: N_("killed by {signal} (CPU time limit)"),
+        }.get(-code, N_("killed by {signal}"))
+        return Sentence(template, {"signal": name})
+    return Sentence(N_("exit code {code} (sys.exit or os._exit in student code?)"), {"code": code})
 
 
 DISK_CHECK_SECONDS = 0.25

@@ -13,6 +13,7 @@ import numpy as np
 
 from attn_grade.report.plain import one_line, plain
 from attn_grade.result import ExampleWeights
+from attn_grade.translation import gettext_for
 
 PNG_NAME = "attn_grade_heatmap.png"
 
@@ -28,14 +29,17 @@ def as_heads(weights: np.ndarray) -> np.ndarray:
     return weights.reshape(-1, length, keys)  # (H, L, S)
 
 
-def draw_heatmaps(example: ExampleWeights, path: Path, title: str) -> Path:
+def draw_heatmaps(example: ExampleWeights, path: Path, title: str, lang: str = "en") -> Path:
+    """Draw the student's weights, the reference's and their difference to `path`; the
+    panels' titles and axis labels are in `lang` (`title` comes translated)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    panels = [("your weights", example.student), ("reference", example.reference)]
+    _ = gettext_for(lang)
+    panels = [(_("your weights"), example.student), (_("reference"), example.reference)]
     heads = (
-        max(as_heads(w).shape[0] for _, w in panels if w is not None)
-        if any(w is not None for _, w in panels)
+        max(as_heads(w).shape[0] for _label, w in panels if w is not None)
+        if any(w is not None for _label, w in panels)
         else 1
     )
     columns = 3
@@ -55,19 +59,25 @@ def draw_heatmaps(example: ExampleWeights, path: Path, title: str) -> Path:
         for column, (label, weights) in enumerate(panels):
             ax = axes[head, column]
             if weights is None:
-                _empty(ax, example.message or "not available")
+                _empty(ax, example.message or _("not available"))
                 continue
             image = ax.imshow(as_heads(weights)[head], cmap="viridis", vmin=0.0, vmax=1.0)
-            _label(ax, example.tokens, f"{label}" + (f", head {head}" if heads > 1 else ""))
+            head_label = ", " + _("head {head}").format(head=head) if heads > 1 else ""
+            _label(ax, example.tokens, label + head_label, _)
             figure.colorbar(image, ax=ax, shrink=0.8)
         ax = axes[head, 2]
         if difference is None:
-            _empty(ax, "no difference to show")
+            _empty(ax, _("no difference to show"))
             continue
         largest = float(np.nanmax(np.abs(difference), initial=0.0))
         limit = max(largest, 0.05)  # differences below 0.05 stay pale: nothing to see
         image = ax.imshow(difference[head], cmap="RdBu_r", vmin=-limit, vmax=limit)
-        _label(ax, example.tokens, f"yours - reference (largest |difference| {largest:.2g})")
+        _label(
+            ax,
+            example.tokens,
+            _("yours - reference (largest |difference| {largest:.2g})").format(largest=largest),
+            _,
+        )
         figure.colorbar(image, ax=ax, shrink=0.8)
     figure.suptitle(one_line(title), parse_math=False)  # a student id is text, not mathtext
     if example.not_shown:  # a right picture must not read as "everything is right"
@@ -77,12 +87,12 @@ def draw_heatmaps(example: ExampleWeights, path: Path, title: str) -> Path:
     return path
 
 
-def _label(ax, tokens: list[str], title: str) -> None:
+def _label(ax, tokens: list[str], title: str, _=str) -> None:
     ax.set_title(title, fontsize=10, parse_math=False)
     ax.set_xticks(range(len(tokens)), tokens, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
-    ax.set_xlabel("key (attended to)")
-    ax.set_ylabel("query (attending)")
+    ax.set_xlabel(_("key (attended to)"))
+    ax.set_ylabel(_("query (attending)"))
 
 
 def _empty(ax, message: str) -> None:

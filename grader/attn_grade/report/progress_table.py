@@ -10,50 +10,59 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from attn_grade.progress import DONE, NOT_STARTED, LabProgress, Progress
+from attn_grade.progress import DONE, IN_PROGRESS, NOT_STARTED, LabProgress, Progress
 from attn_grade.report.plain import one_line
+from attn_grade.translation import N_, gettext_for
 
 STATUS_STYLE = {DONE: "green", NOT_STARTED: "dim"}
+STATUS_WORD = {DONE: N_("done"), IN_PROGRESS: N_("in progress"), NOT_STARTED: N_("not started")}
 
 
-def print_progress(progress: Progress, console: Console) -> None:
+def print_progress(progress: Progress, console: Console, lang: str = "en") -> None:
+    _ = gettext_for(lang)
     table = Table(
-        title=f"Your progress in {_shown(progress.work_folder)}", title_justify="left", expand=True
+        title=_("Your progress in {folder}").format(folder=_shown(progress.work_folder)),
+        title_justify="left",
+        expand=True,
     )
     table.add_column("lab", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("last score", ratio=2)
-    table.add_column("tests", justify="right", no_wrap=True)
-    table.add_column("deliverables", justify="right", no_wrap=True)
-    table.add_column("checklist", justify="right", no_wrap=True)
-    table.add_column("readings", ratio=2, overflow="fold")
+    table.add_column(_("status"), no_wrap=True)
+    table.add_column(_("last score"), ratio=2)
+    table.add_column(_("tests"), justify="right", no_wrap=True)
+    table.add_column(_("deliverables"), justify="right", no_wrap=True)
+    table.add_column(_("checklist"), justify="right", no_wrap=True)
+    table.add_column(_("readings"), ratio=2, overflow="fold")
     for lab in progress.labs:
         table.add_row(
             Text(lab.lab, style="bold"),
-            Text(lab.status, style=STATUS_STYLE.get(lab.status, "yellow")),
-            _score(lab),
+            Text(_(STATUS_WORD.get(lab.status, lab.status)), style=STATUS_STYLE.get(lab.status, "yellow")),
+            _score(lab, _),
             _fraction(lab.tests_passed, lab.tests_total),
             _fraction(lab.deliverables_done if lab.checked_at else None, lab.deliverables_total),
             _fraction(lab.checklist_done, lab.checklist_total) if lab.checklist_total else "-",
-            _readings(lab),
+            _readings(lab, _),
         )
     console.print(table)
     console.print(
-        "[dim]Scores are from your last [bold]attn-grade check[/] of each lab (saved in "
-        "LAB/.attn-grade/last-report.json); nothing was re-run. Checklist: your ticks in "
-        "each CHECKLIST.md as it is now, plus the items that check verified.[/]"
+        "[dim]"
+        + _(
+            "Scores are from your last [bold]attn-grade check[/] of each lab (saved in "
+            "LAB/.attn-grade/last-report.json); nothing was re-run. Checklist: your ticks in "
+            "each CHECKLIST.md as it is now, plus the items that check verified."
+        )
+        + "[/]"
     )
-    console.print(_next_step(progress))
+    console.print(_next_step(progress, _))
 
 
-def _score(lab: LabProgress) -> Text:
+def _score(lab: LabProgress, _=str) -> Text:
     if lab.checked_at is None:
-        return Text("never checked", style="dim")
+        return Text(_("never checked"), style="dim")
     text = Text(f"{lab.score:g} / {lab.max_score:g}", style="bold")
-    scope = "public + hidden tests" if lab.hidden_tests_ran else "public tests"
-    text.append(f"\n{_ago(lab.checked_at)}, {scope}", style="dim")
+    scope = _("public + hidden tests") if lab.hidden_tests_ran else _("public tests")
+    text.append(f"\n{_ago(lab.checked_at, _)}, {scope}", style="dim")
     if lab.stale:
-        text.append("\nfiles changed since: check again", style="yellow")
+        text.append("\n" + _("files changed since: check again"), style="yellow")
     return text
 
 
@@ -61,42 +70,52 @@ def _fraction(done: int | None, total: int | None) -> str:
     return "-" if done is None or not total else f"{done}/{total}"
 
 
-def _readings(lab: LabProgress) -> Text:
+def _readings(lab: LabProgress, _=str) -> Text:
     if not lab.readings_cited:
         return Text("-", style="dim")
-    text = Text(f"{len(lab.readings_ticked)}/{len(lab.readings_cited)} ticked")
+    text = Text(
+        _("{ticked}/{cited} ticked").format(
+            ticked=len(lab.readings_ticked), cited=len(lab.readings_cited)
+        )
+    )
     unread = [r for r in lab.readings_cited if r not in lab.readings_ticked]
     if unread:
-        text.append("\nto read: " + ", ".join(unread), style="dim")
+        text.append("\n" + _("to read: {ids}").format(ids=", ".join(unread)), style="dim")
     return text
 
 
-def _ago(saved_at: float) -> str:
+def _ago(saved_at: float, _=str) -> str:
     seconds = max(0, time.time() - saved_at)
-    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+    if seconds >= 86400:
+        n = int(seconds // 86400)
+        return (_("{n} day ago") if n == 1 else _("{n} days ago")).format(n=n)
+    for template, size in ((N_("{n} h ago"), 3600), (N_("{n} min ago"), 60)):
         if seconds >= size:
-            n = int(seconds // size)
-            return f"{n} {unit}{'s' if unit == 'day' and n > 1 else ''} ago"
-    return "just now"
+            return _(template).format(n=int(seconds // size))
+    return _("just now")
 
 
-def _next_step(progress: Progress) -> str:
+def _next_step(progress: Progress, _=str) -> str:
     lab = progress.next_lab
     if lab is None:
-        return "[green]Every lab is done.[/] Going further: [bold]attn-grade reading[/] (the 'To go further' parts)."
+        return _(
+            "[green]Every lab is done.[/] Going further: [bold]attn-grade reading[/] (the 'To go "
+            "further' parts)."
+        )
     command = f"attn-grade check {lab.lab}"
     if Path(lab.folder) != Path("exercises") / lab.lab:
         command += f" --path {_shown(lab.folder)}"
+    values = {"lab": lab.lab, "folder": _shown(lab.folder), "command": command}
     if lab.stale:
-        return (
-            f"Next: [bold]{command}[/] again: {_shown(lab.folder)} changed after your last check."
+        return _("Next: [bold]{command}[/] again: {folder} changed after your last check.").format(
+            **values
         )
     if lab.status == NOT_STARTED:
-        return (
-            f"Next: {lab.lab}, {_shown(lab.title)}. Read first: [bold]attn-grade reading "
-            f"{lab.lab}[/]; then work in {_shown(lab.folder)} and run [bold]{command}[/]."
-        )
-    return f"Next: keep going on {lab.lab} in {_shown(lab.folder)}, and run [bold]{command}[/]."
+        return _(
+            "Next: {lab}, {title}. Read first: [bold]attn-grade reading {lab}[/]; then work in "
+            "{folder} and run [bold]{command}[/]."
+        ).format(**values, title=_shown(lab.title))
+    return _("Next: keep going on {lab} in {folder}, and run [bold]{command}[/].").format(**values)
 
 
 def _shown(path: str) -> str:

@@ -12,6 +12,7 @@ from rich.text import Text
 from attn_grade.report.heatmap_png import as_heads
 from attn_grade.report.plain import plain_text
 from attn_grade.result import ExampleWeights, LabResult
+from attn_grade.translation import N_, gettext_for
 
 STATUS_STYLE = {
     "passed": "green",
@@ -28,15 +29,27 @@ STATUS_STYLE = {
     "open": "dim",
 }
 STATUS_LABEL = {
-    "passed": "PASS",
-    "failed": "FAIL",
-    "error": "ERROR",
-    "timeout": "TIMEOUT",
-    "not-run": "NOT RUN",
+    "passed": N_("PASS"),
+    "failed": N_("FAIL"),
+    "error": N_("ERROR"),
+    "timeout": N_("TIMEOUT"),
+    "not-run": N_("NOT RUN"),
+}
+# deliverable and checklist statuses, as the report shows them
+STATUS_WORD = {
+    "done": N_("done"),
+    "missing": N_("missing"),
+    "incomplete": N_("incomplete"),
+    "failed": N_("failed"),
+    "verified": N_("verified"),
+    "not-verified": N_("not-verified"),
+    "self-reported": N_("self-reported"),
+    "open": N_("open"),
 }
 
 
 def print_report(result: LabResult, console: Console) -> None:
+    _ = gettext_for(result.lang)
     header = Text.assemble((f"attn-grade {result.lab}", "bold"), f": {result.title}  ")
     header.append_text(plain_text(f"({result.submission})", "dim"))
     console.print(header)
@@ -47,18 +60,18 @@ def print_report(result: LabResult, console: Console) -> None:
     if result.checklist:
         console.print(_checklist_table(result))
     if result.example is not None:
-        console.print(text_heatmap(result.example))
+        console.print(text_heatmap(result.example, result.lang))
     if result.heatmap_png:
         console.print(
-            Text("Heatmap PNG (yours, the reference's, the difference): ")
+            Text(_("Heatmap PNG (yours, the reference's, the difference): "))
             + plain_text(result.heatmap_png)
         )
     if result.student_output.strip():
-        more = "\n[... truncated]" if result.student_output_truncated else ""
+        more = "\n" + _("[... truncated]") if result.student_output_truncated else ""
         console.print(
             Panel(
                 plain_text(result.student_output.rstrip() + more),
-                title="your code printed",
+                title=_("your code printed"),
                 border_style="dim",
             )
         )
@@ -71,7 +84,8 @@ def _tests_table(result: LabResult) -> Group:
     applies to."""
     width = max((len(t.name) + (9 if t.visibility == "hidden" else 0) for t in result.tests),
                 default=4)
-    lines: list = [Text("Tests", style="italic")]
+    _ = gettext_for(result.lang)
+    lines: list = [Text(_("Tests"), style="italic")]
     hinted: dict[str, str] = {}  # diagnosis -> the test whose feedback shows the hint
     said: dict = {}  # a message, or ("line", text), -> the test under which it was shown
     for t in result.tests:
@@ -82,16 +96,16 @@ def _tests_table(result: LabResult) -> Group:
         row.add_column(ratio=1)
         name = Text(t.name)
         if t.visibility == "hidden":
-            name.append(" (hidden)", style="dim")
+            name.append(" " + _("(hidden)"), style="dim")
         row.add_row(
-            Text(STATUS_LABEL[t.status], style=STATUS_STYLE[t.status]),
+            Text(_(STATUS_LABEL[t.status]), style=STATUS_STYLE[t.status]),
             f"{t.points:g}/{t.max_points:g}",
             name,
             plain_text(t.description, "dim"),
         )
         lines.append(row)
         if t.status != "passed":
-            feedback = _feedback(t, result.tests, hinted, said)
+            feedback = _feedback(t, result.tests, hinted, said, _)
             lines.append(Padding(feedback, (0, 0, 0, FEEDBACK_INDENT)))
     return Group(*lines)
 
@@ -99,33 +113,45 @@ def _tests_table(result: LabResult) -> Group:
 FEEDBACK_INDENT = 8
 
 
-def _feedback(t, tests, hinted: dict[str, str], said: dict[str, str]) -> Text:
+def _feedback(t, tests, hinted: dict[str, str], said: dict[str, str], _=str) -> Text:
     """A test's feedback; `said` maps a message, and each further line of one (an
     explanation), to the test under which it was already shown."""
     text = Text()
     if t.inputs and t.status in ("error", "failed", "timeout"):
-        text.append_text(plain_text(f"inputs: {t.inputs}\n", "dim"))
+        text.append_text(plain_text(_("inputs: {inputs}").format(inputs=t.inputs) + "\n", "dim"))
     if t.message in said:  # e.g. "not run: the time budget was spent...", 15 times
-        text.append(f"(the same message as under {said[t.message]})\n", style="dim")
+        text.append(
+            _("(the same message as under {test})").format(test=said[t.message]) + "\n",
+            style="dim",
+        )
     elif t.message:
         said[t.message] = t.name
         first, *explanations = t.message.split("\n")
         text.append_text(plain_text(first + "\n"))
         for line in explanations:
             if ("line", line) in said:
-                text.append(f"(explained under {said[('line', line)]})\n", style="dim")
+                text.append(
+                    _("(explained under {test})").format(test=said[("line", line)]) + "\n",
+                    style="dim",
+                )
                 continue
             said[("line", line)] = t.name
             text.append_text(plain_text(line + "\n"))
     if t.diagnosis:
-        text.append_text(plain_text(f"Likely mistake: {t.diagnosis}", "bold yellow"))
+        text.append_text(
+            plain_text(_("Likely mistake: {mistake}").format(mistake=t.diagnosis), "bold yellow")
+        )
         if t.diagnosis in hinted:
-            text.append(f" (the hint is under {hinted[t.diagnosis]})", style="dim")
+            text.append(
+                " " + _("(the hint is under {test})").format(test=hinted[t.diagnosis]), style="dim"
+            )
         else:
             hinted[t.diagnosis] = t.name
             others = [o.name for o in tests if o.diagnosis == t.diagnosis and o is not t]
             if others:
-                text.append(f" (also in {', '.join(others)})", style="dim")
+                text.append(
+                    " " + _("(also in {tests})").format(tests=", ".join(others)), style="dim"
+                )
             text.append(". ", style="bold yellow")
             text.append_text(plain_text(t.hint or ""))
     text.rstrip()
@@ -150,83 +176,105 @@ JUPYTER_WIDTH = 120
 
 
 def _summary(result: LabResult) -> Text:
+    _ = gettext_for(result.lang)
     text = Text()
-    text.append(f"Score: {result.score:g} / {result.max_score:g}", style="bold")
     text.append(
-        f"   public tests passed: {result.count('public', 'passed')}/{result.count('public')}"
+        _("Score: {score:g} / {max_score:g}").format(
+            score=result.score, max_score=result.max_score
+        ),
+        style="bold",
+    )
+    text.append(
+        "   "
+        + _("public tests passed: {passed}/{total}").format(
+            passed=result.count("public", "passed"), total=result.count("public")
+        )
     )
     if result.hidden_tests_ran:
-        passed = result.count("hidden", "passed")
         text.append(
-            f"   hidden tests passed: {passed}/{result.count('hidden')} (seed {result.seed})"
+            "   "
+            + _("hidden tests passed: {passed}/{total} (seed {seed})").format(
+                passed=result.count("hidden", "passed"),
+                total=result.count("hidden"),
+                seed=result.seed,
+            )
         )
     else:
         text.append(
-            "\nHidden tests are not included here: they run at grading, on fresh inputs.",
+            "\n" + _("Hidden tests are not included here: they run at grading, on fresh inputs."),
             style="dim",
         )
     return text
 
 
 def _deliverables_table(result: LabResult) -> Table:
-    table = Table(title="Deliverables", title_justify="left", expand=True)
-    table.add_column("deliverable", ratio=1, overflow="fold")
-    table.add_column("points", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("feedback", ratio=2, overflow="fold")
+    _ = gettext_for(result.lang)
+    table = Table(title=_("Deliverables"), title_justify="left", expand=True)
+    table.add_column(_("deliverable"), ratio=1, overflow="fold")
+    table.add_column(_("points"), justify="right", no_wrap=True)
+    table.add_column(_("status"), no_wrap=True)
+    table.add_column(_("feedback"), ratio=2, overflow="fold")
     for d in result.deliverables:
         table.add_row(
             d.title,
             f"{d.points:g}/{d.max_points:g}",
-            f"[{STATUS_STYLE.get(d.status, 'white')}]{d.status}[/]",
+            Text(_(STATUS_WORD.get(d.status, d.status)), style=STATUS_STYLE.get(d.status, "white")),
             plain_text(d.message),
         )
     return table
 
 
 def _checklist_table(result: LabResult) -> Table:
-    table = Table(title="Checklist (CHECKLIST.md)", title_justify="left", expand=True)
+    _ = gettext_for(result.lang)
+    table = Table(title=_("Checklist (CHECKLIST.md)"), title_justify="left", expand=True)
     table.add_column("", no_wrap=True)
-    table.add_column("item", ratio=3)
-    table.add_column("status", ratio=2, overflow="fold")
+    table.add_column(_("item"), ratio=3)
+    table.add_column(_("status"), ratio=2, overflow="fold")
     for item in result.checklist:
         mark = "[x]" if item.ticked else "[ ]"
-        label = item.status
+        label = _(STATUS_WORD[item.status])
         if item.checked_by:
             label += f" ({item.checked_by})"
         text = plain_text(item.text)  # the student's CHECKLIST.md
         if item.readings:
-            text.append_text(plain_text(f"  (reading: {', '.join(item.readings)})", "dim"))
+            text.append_text(
+                plain_text(
+                    "  " + _("(reading: {ids})").format(ids=", ".join(item.readings)), "dim"
+                )
+            )
         table.add_row(Text(mark), text, plain_text(label, STATUS_STYLE[item.status]))
     return table
 
 
-def text_heatmap(example: ExampleWeights) -> Panel:
+def text_heatmap(example: ExampleWeights, lang: str = "en") -> Panel:
     """The student's weights as a coloured grid: rows are queries, columns are keys."""
+    _ = gettext_for(lang)
     if example.student is None:
         return Panel(
             plain_text(
-                f"No heatmap: {example.message or 'your attention did not run on the example'}"
+                _("No heatmap: {reason}").format(
+                    reason=example.message or _("your attention did not run on the example")
+                )
             ),
-            title="Your attention weights on the example sentence",
+            title=_("Your attention weights on the example sentence"),
             border_style="yellow",
         )
     heads = as_heads(example.student)
     weights = heads[0]
     tokens = example.tokens
     table = Table(show_header=True, box=None, padding=(0, 1), pad_edge=False)
-    table.add_column("query \\ key", justify="right", no_wrap=True)
+    table.add_column(_("query \\ key"), justify="right", no_wrap=True)
     for token in tokens:
         table.add_column(token[:4], justify="right", no_wrap=True, min_width=3)
     for i, token in enumerate(tokens):
         cells = [Text(f"{_pct(w)}", style=_cell_style(w)) for w in weights[i]]
         table.add_row(token, *cells)
-    note = "weights x100; darker = less attention"
+    note = _("weights x100; darker = less attention")
     if heads.shape[0] > 1:
-        note += f"; head 0 of {heads.shape[0]} (all heads in the PNG)"
+        note += "; " + _("head 0 of {heads} (all heads in the PNG)").format(heads=heads.shape[0])
     return Panel(
         Group(table, Text(note, style="dim"), *_not_shown(example)),
-        title="Your attention weights on the example sentence",
+        title=_("Your attention weights on the example sentence"),
         expand=False,
     )
 

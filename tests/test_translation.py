@@ -1,0 +1,454 @@
+"""Portuguese everywhere (issue #16): the catalog is complete and well-formed, lab specs
+carry their Portuguese, the language is chosen as documented, and a wrong lab01
+submission checked with --lang pt gets a report with no English sentence in it, while
+the English report stays as it was."""
+
+from __future__ import annotations
+
+import gettext
+import io
+import json
+import os
+import re
+import string
+import subprocess
+import sys
+
+import pytest
+import tomllib
+from attn_grade.labspec import LABS_DIR, lab_ids
+from attn_grade.language import checked_language
+from attn_grade.translation import DOMAIN, LOCALE_DIR, translator
+from conftest import KIT_ROOT, SOLUTIONS, copy_reference, write_stubs
+
+babel = pytest.importorskip("babel", reason="Babel (the [dev] extra) reads the catalogs")
+from babel.messages.extract import extract_from_dir  # noqa: E402
+from babel.messages.mofile import write_mo  # noqa: E402
+from babel.messages.pofile import read_po  # noqa: E402
+
+PACKAGE = KIT_ROOT / "grader" / "attn_grade"
+PO_FILE = LOCALE_DIR / "pt_BR" / "LC_MESSAGES" / f"{DOMAIN}.po"
+MO_FILE = PO_FILE.with_suffix(".mo")
+KEYWORDS = {"_": None, "N_": None}
+
+
+def _catalog():
+    with PO_FILE.open("rb") as handle:
+        return read_po(handle, locale="pt_BR", domain=DOMAIN)
+
+
+def _code_messages() -> set[str]:
+    """Every message the code marks with _() or N_()."""
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def _placeholders(text: str) -> list[str]:
+    """The {name:spec} fields, %(name)s conversions and Rich markup tags of a message, sorted."""
+    fields = [
+        f"{{{name}{':' + spec if spec else ''}}}"
+        for _literal, name, spec, _conversion in string.Formatter().parse(text)
+        if name is not None
+    ]
+    markup = re.findall(r"\[/?[a-z ]*\]", text)  # Rich's [bold]...[/] in the progress table
+    return sorted(fields + re.findall(r"%\([^)]+\)[a-z]", text) + markup)
+
+
+def test_every_message_of_the_code_has_a_portuguese_translation():
+    catalog = _catalog()
+    code = _code_messages()
+    assert code, "the extraction found no message: is the _ keyword still used?"
+    missing = sorted(m for m in code if m not in catalog or not catalog[m].string)
+    assert not missing, f"not in {PO_FILE.name} or untranslated (pybabel update): {missing}"
+    fuzzy = sorted(m.id for m in catalog if m.id and m.fuzzy)
+    assert not fuzzy, f"fuzzy translations, to check and unmark: {fuzzy}"
+    stale = sorted(m.id for m in catalog if m.id and m.id not in code)
+    assert not stale, f"in {PO_FILE.name} but no longer in the code: {stale}"
+
+
+def test_translations_keep_every_placeholder():
+    wrong = [
+        (m.id, m.string)
+        for m in _catalog()
+        if m.id and _placeholders(m.id) != _placeholders(m.string)
+    ]
+    assert not wrong, wrong
+
+
+def test_translations_format_like_the_english():
+    """Each translation formats with the arguments its English takes (a stray brace
+    would raise only in front of a student)."""
+    for message in _catalog():
+        if not message.id:
+            continue
+        names = {n for _l, n, _s, _c in string.Formatter().parse(message.id) if n is not None}
+        values = {n: 1.5 for n in names}
+        message.id.format(**values)
+        message.string.format(**values)
+
+
+def test_the_committed_mo_is_compiled_from_the_committed_po():
+    compiled = io.BytesIO()
+    write_mo(compiled, _catalog())
+    compiled.seek(0)
+    fresh = gettext.GNUTranslations(compiled)
+    with MO_FILE.open("rb") as handle:
+        committed = gettext.GNUTranslations(handle)
+    # the messages, not the header ("" holds dates Babel fills in when it reads the .po)
+    messages = {key: text for key, text in committed._catalog.items() if key != ""}
+    assert messages == {key: text for key, text in fresh._catalog.items() if key != ""}, (
+        "run: pybabel compile -d grader/attn_grade/locale -D attn_grade"
+    )
+
+
+def test_english_is_the_code_itself_and_portuguese_reads_the_catalog():
+    assert translator("en").gettext("Likely mistake: {mistake}") == "Likely mistake: {mistake}"
+    assert translator("pt").gettext("Likely mistake: {mistake}") == "Erro provável: {mistake}"
+
+
+def test_every_lab_spec_text_has_a_portuguese_version():
+    """Lab text is translated in lab.toml (description_pt, title_pt, hint_pt), beside
+    the English, so that a new lab never edits the engine's catalog."""
+    missing = []
+    for lab in lab_ids():
+        data = tomllib.loads((LABS_DIR / lab / "lab.toml").read_text(encoding="utf-8"))
+        tables = [("lab", data["lab"], "title")]
+        tables += [(f"test {t['name']}", t, "description") for t in data.get("tests", [])]
+        tables += [(f"deliverable {d['id']}", d, "title") for d in data.get("deliverables", [])]
+        tables += [(f"mistake {m['id']}", m, "hint") for m in data.get("mistakes", [])]
+        tables += [(f"probe {p['id']}", p, "hint") for p in data.get("probes", [])]
+        for where, table, key in tables:
+            if table.get(key) and not table.get(f"{key}_pt", "").strip():
+                missing.append(f"{lab}: {where}: {key}_pt")
+    assert not missing, missing
+
+
+@pytest.mark.parametrize(
+    ("given", "environment", "chosen"),
+    [
+        ("pt", {"ATTN_GRADE_LANG": "en"}, "pt"),  # --lang first
+        ("pt_BR", {}, "pt"),
+        ("pt-BR", {}, "pt"),
+        (None, {"ATTN_GRADE_LANG": "pt", "LANG": "en_US.UTF-8"}, "pt"),  # then ATTN_GRADE_LANG
+        (None, {"ATTN_GRADE_LANG": "en", "LC_ALL": "pt_BR.UTF-8"}, "en"),
+        (None, {"LC_ALL": "pt_BR.UTF-8", "LANG": "en_US.UTF-8"}, "pt"),  # then the locale
+        (None, {"LC_MESSAGES": "pt_BR.UTF-8", "LANG": "C.UTF-8"}, "pt"),
+        (None, {"LANG": "pt_BR.UTF-8"}, "pt"),
+        (None, {"LANG": "C.UTF-8"}, "en"),
+        (None, {}, "en"),
+    ],
+)
+def test_the_language_is_chosen_by_option_then_environment_then_locale(
+    monkeypatch, given, environment, chosen
+):
+    for variable in ("ATTN_GRADE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    assert checked_language(given) == chosen
+
+
+# ------------------------------------------------------------ the student's report
+# attention.py with two mistakes: no 1/sqrt(d_k) (values differ on 2-D inputs), and
+# `.T` on batched keys (NumPy raises: a shape error explained in a sentence).
+WRONG_ATTENTION = (SOLUTIONS / "lab01" / "attention.py").read_text().replace(
+    "q @ np.swapaxes(k, -1, -2) / np.sqrt(d_k)", "q @ k.T"
+)
+WRONG_SOFTMAX = (SOLUTIONS / "lab01" / "softmax.py").read_text().replace(
+    "np.max(x, axis=axis, keepdims=True)", "np.max(x, axis=-1, keepdims=True)"
+).replace("np.sum(exps, axis=axis, keepdims=True)", "np.sum(exps, axis=-1, keepdims=True)")
+# a student's own checklist, in Portuguese (its items are her words: they are shown as written)
+CHECKLIST_PT = """# Checklist
+- [x] Implementar uma softmax numericamente estável <!-- check: tests:softmax -->
+- [ ] Implementar a atenção por produto escalar <!-- check: tests:scaled_dot_product_attention -->
+- [ ] Desenhar o mapa de calor <!-- check: visualize -->
+- [x] Ler a seção 3.2 do artigo <!-- reading: vaswani2017 -->
+- [ ] Escrever a atenção com laços
+"""
+# English words that Portuguese sentences do not use (numbers, identifiers and file
+# names never contain them as separate words; mask and max are argument and function
+# names the Portuguese hints quote, so they are not in the list)
+ENGLISH_WORDS = {
+    "the", "of", "and", "is", "are", "not", "your", "you", "with", "in", "on", "to", "for",
+    "was", "were", "got", "expected", "should", "values", "differ", "shape", "wrong",
+    "missing", "passed", "tests", "hidden", "score", "weights", "mistake", "likely",
+    "found", "words", "least", "write", "add", "line", "like", "section", "heatmap",
+    "draws", "why", "one", "explained", "batch", "keys", "queries", "every", "row",
+    "inputs", "input", "error", "abs", "rel", "first", "at", "under", "also", "hint",
+    "deliverables", "checklist", "status", "points", "feedback", "done", "open", "yet",
+}
+
+
+def _wrong_submission(tmp_path):
+    folder = write_stubs("lab01", tmp_path / "lab01")  # the committed handouts
+    (folder / "softmax.py").write_text(WRONG_SOFTMAX)
+    (folder / "attention.py").write_text(WRONG_ATTENTION)
+    (folder / "CHECKLIST.md").write_text(CHECKLIST_PT, encoding="utf-8")
+    (folder / "visualize.py").unlink()  # a deliverable not started
+    assert WRONG_ATTENTION != (SOLUTIONS / "lab01" / "attention.py").read_text()
+    assert WRONG_SOFTMAX != (SOLUTIONS / "lab01" / "softmax.py").read_text()
+    return folder
+
+
+def _check(folder, lang: str) -> str:
+    environment = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "LANG": "C.UTF-8"}
+    environment.pop("ATTN_GRADE_LANG", None)
+    environment.pop("LC_ALL", None)
+    environment.pop("LC_MESSAGES", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "check", "lab01", "--path", str(folder),
+         "--lang", lang, "--seed", "3"],
+        cwd=KIT_ROOT, capture_output=True, text=True, env=environment, timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    assert not done.stderr.strip(), done.stderr
+    return done.stdout
+
+
+def _english_fragments() -> set[str]:
+    """The English text of every catalog message and of lab01's spec, cut at its
+    placeholders: each piece of three words or more."""
+    texts = [m.id for m in _catalog() if m.id]
+    data = tomllib.loads((LABS_DIR / "lab01" / "lab.toml").read_text(encoding="utf-8"))
+    texts += [data["lab"]["title"]]
+    texts += [t["description"] for t in data["tests"]] + [d["title"] for d in data["deliverables"]]
+    texts += [m["hint"] for m in data["mistakes"]] + [p["hint"] for p in data["probes"]]
+    fragments = set()
+    for text in texts:
+        for literal, *_rest in string.Formatter().parse(text):
+            for piece in re.split(r"[.:;()\"]", literal):
+                piece = " ".join(piece.split())
+                # three words or more: not "2, 5, 6", not an identifier like a_b_c
+                if len(re.findall(r"(?<![\w.])[A-Za-z']{2,}(?![\w.(])", piece)) >= 3:
+                    fragments.add(piece)
+    return fragments
+
+
+def test_check_in_portuguese_prints_no_english_sentence(tmp_path):
+    folder = _wrong_submission(tmp_path)
+    output = _check(folder, "pt")
+    # the report has what the student must see, in Portuguese
+    for expected in ("Erro provável: missing-scale", "valores diferem", "Em formas:",
+                     "Entregas", "visualize.py não encontrado", "Nota:", "Testes",
+                     "Os scores não foram escalados", "linhas de uma matriz (4, 7)"):
+        assert expected in output, expected
+    flat = " ".join(output.split())
+    leaked = sorted(f for f in _english_fragments() if f in flat)
+    assert not leaked, leaked
+    # the example sentence's tokens (The animal didn't ...) and NumPy's own error text
+    # (kept beside the explanation, as the student's code raised it) are data
+    tokens = tomllib.loads((LABS_DIR / "lab01" / "lab.toml").read_text())["example"]["tokens"]
+    data = set(tokens) | {t[:4] for t in tokens}  # the heatmap's rows and columns
+    prose = [line for line in output.splitlines() if "Error: " not in line]  # NumPy's text
+    # words, not parts of identifiers, paths or file names (attn_grade_heatmap.png)
+    words = re.findall(r"(?<![\w./:-])[A-Za-z']+(?![\w./-]|:\w)", "\n".join(prose))
+    english = sorted({w for w in words if w.lower() in ENGLISH_WORDS and w not in data})
+    assert not english, (english, "\n".join(prose))
+
+
+def test_check_in_english_is_unchanged(tmp_path):
+    output = " ".join(_check(_wrong_submission(tmp_path), "en").split())
+    for expected in ("Likely mistake: missing-scale", "values differ; first at",
+                     "expected[0, 0:", "In shapes:", "Deliverables", "visualize.py not found",
+                     "Score:", "public tests passed:", "rows of a (4, 7) matrix",
+                     "The scores are not scaled", "PASS", "FAIL", "not-verified",
+                     "Your attention weights on the example sentence"):
+        assert expected in output, expected
+    assert "Erro provável" not in output and "valores diferem" not in output
+
+
+def test_the_heatmap_png_speaks_portuguese(monkeypatch):
+    import numpy as np
+    from attn_grade.report.heatmap_png import draw_heatmaps
+    from attn_grade.result import ExampleWeights
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    texts: list[str] = []
+    monkeypatch.setattr(
+        Figure, "savefig",
+        lambda figure, *a, **k: texts.extend(t.get_text() for t in figure.findobj(Text)),
+    )
+    weights = np.full((3, 3), 1 / 3)
+    example = ExampleWeights(["a", "b", "c"], weights, weights * 0.9, "",
+                             not_shown="Testes com falha que esta figura não mostra: x")
+    draw_heatmaps(example, io.BytesIO(), "lab01: pesos de atenção", "pt")
+    shown = " ".join(texts)
+    for expected in ("seus pesos", "referência", "chave (recebe a atenção)",
+                     "consulta (presta atenção)", "seus - referência"):
+        assert expected in shown, (expected, shown)
+    english = {w for w in re.findall(r"[A-Za-z]+", shown) if w.lower() in ENGLISH_WORDS}
+    assert not english, (english, shown)
+    texts.clear()
+    draw_heatmaps(example, io.BytesIO(), "lab01: attention weights", "en")
+    assert "key (attended to)" in " ".join(texts) and "your weights" in " ".join(texts)
+
+
+def test_json_keeps_its_schema_in_portuguese(tmp_path):
+    """--json in Portuguese: the same keys and statuses (machine-read), messages translated."""
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    (folder / "attention.py").write_text(WRONG_ATTENTION)
+    environment = {**os.environ, "COLUMNS": "160"}
+    runs = {}
+    for lang in ("en", "pt"):
+        done = subprocess.run(
+            [sys.executable, "-m", "attn_grade", "check", "lab01", "--path", str(folder),
+             "--json", "--no-png", "--lang", lang, "--seed", "3"],
+            cwd=KIT_ROOT, capture_output=True, text=True, env=environment, timeout=300,
+        )
+        runs[lang] = json.loads(done.stdout)
+    en, pt = runs["en"], runs["pt"]
+    assert en.keys() == pt.keys()
+    assert [t["status"] for t in en["tests"]] == [t["status"] for t in pt["tests"]]
+    assert [t["diagnosis"] for t in en["tests"]] == [t["diagnosis"] for t in pt["tests"]]
+    assert en["score"] == pt["score"]
+    messages = [t["message"] for t in pt["tests"] if t["status"] != "passed"]
+    assert messages and all("values differ" not in m and "In shapes" not in m for m in messages)
+    assert any("valores diferem" in m for m in messages)
+
+
+def test_the_graders_own_failure_messages_speak_portuguese(tmp_path):
+    """A hang, a missing function and a forbidden import: the grader's sentences are
+    translated; what came from the student's process stays as it was."""
+    from attn_grade.grading import grade
+    from attn_grade.runner import Limits
+
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    source = (SOLUTIONS / "lab01" / "softmax.py").read_text()
+    (folder / "softmax.py").write_text(source.replace(
+        "    ### BEGIN SOLUTION\n", "    ### BEGIN SOLUTION\n    while axis == 0:\n        pass\n"))
+    (folder / "attention.py").write_text("import torch\n\n\ndef attention(q, k, v):\n    pass\n")
+    results = {}
+    for lang in ("en", "pt"):
+        result = grade("lab01", folder, hidden=False, deliverables=False, lang=lang,
+                       limits=Limits(time_limit=2.0, time_budget=0))
+        results[lang] = {t.name: t for t in result.tests}
+    en, pt = results["en"], results["pt"]
+    assert en["softmax_axis_0"].status == pt["softmax_axis_0"].status == "timeout"
+    assert en["softmax_axis_0"].message.startswith("Time limit: no result after 2 s")
+    assert pt["softmax_axis_0"].message.startswith("Limite de tempo: nenhum resultado depois de 2 s")
+    assert "durante este teste (um laço infinito?)" in pt["softmax_axis_0"].message
+    assert "this lab is NumPy only" in en["attention_single"].message
+    assert "este lab é só NumPy (torch não é permitido)" in pt["attention_single"].message
+
+    (folder / "attention.py").write_text("import numpy as np\n")
+    result = grade("lab01", folder, hidden=False, deliverables=False, lang="pt", only=["attention_single"])
+    message = result.tests[0].message
+    assert "attention.py não tem a função scaled_dot_product_attention; era esperado" in message
+
+
+def test_progress_in_portuguese(tmp_path):
+    work = tmp_path / "work"
+    write_stubs("lab01", work / "lab01")
+    environment = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1", "ATTN_GRADE_LANG": "pt"}
+    done = subprocess.run(  # ATTN_GRADE_LANG alone chooses Portuguese
+        [sys.executable, "-m", "attn_grade", "progress", "--path", str(work)],
+        cwd=KIT_ROOT, capture_output=True, text=True, env=environment, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    output = done.stdout
+    for expected in ("Seu progresso em", "nunca corrigido", "Próximo passo", "não começado",
+                     "Softmax e atenção por produto escalar escalado"):
+        assert expected in output, (expected, output)
+    words = re.findall(r"(?<![\w./:-])[A-Za-z']+(?![\w./-]|:\w)", output)
+    english = sorted({w for w in words if w.lower() in ENGLISH_WORDS})
+    assert not english, (english, output)
+    english_run = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "progress", "--path", str(work), "--lang", "en"],
+        cwd=KIT_ROOT, capture_output=True, text=True, env=environment, timeout=120,
+    )
+    assert "Your progress in" in english_run.stdout and "never checked" in english_run.stdout
+
+
+def test_the_portuguese_readme_cites_only_commands_and_options_that_exist():
+    """README.pt-BR.md is kept in step with the command line: every `attn-grade ...` line
+    of its code blocks names a command and options the CLI has."""
+    import typer
+    from attn_grade.cli import app
+
+    commands = typer.main.get_command(app).commands
+    text = (KIT_ROOT / "README.pt-BR.md").read_text(encoding="utf-8")
+    lines = [line.split("#")[0].split() for line in text.splitlines() if line.startswith("    attn-grade ")]
+    assert len(lines) >= 8
+    for words in lines:
+        command = commands.get(words[1])
+        assert command is not None, words
+        options = {name for p in command.params for name in getattr(p, "opts", [])}
+        for word in words[2:]:
+            if word.startswith("--"):
+                assert word in options, (words, sorted(options))
+    for variable in ("ATTN_GRADE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        assert variable in text
+        assert variable in (KIT_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_reading_in_portuguese():
+    """Every annotation of the reading list has its Portuguese (why_pt); with the table in
+    Portuguese (ATTN_GRADE_LANG, or --lang pt, which also keeps only Portuguese resources)
+    the annotations and headings are Portuguese; the resources' titles are their own."""
+    from attn_grade.reading import load_reading_list
+
+    readings = load_reading_list().readings
+    assert all(r.why_pt.strip() for r in readings), [r.id for r in readings if not r.why_pt]
+    environment = {**os.environ, "COLUMNS": "2000", "NO_COLOR": "1", "ATTN_GRADE_LANG": "pt"}
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "reading", "lab01"],
+        cwd=KIT_ROOT, capture_output=True, text=True, env=environment, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    flat = " ".join(done.stdout.split())
+    shown = [r for r in readings if "lab01" in r.labs]
+    for reading in shown:
+        assert " ".join(reading.why_pt.split()) in flat, reading.id
+        assert " ".join(reading.why.split()) not in flat, reading.id
+    for expected in ("Antes de começar", "Enquanto você programa", "material", "por quê",
+                     "Softmax e atenção por produto escalar escalado"):
+        assert expected in flat, expected
+    english = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "reading", "lab01"], cwd=KIT_ROOT,
+        capture_output=True, text=True, timeout=120,
+        env={**environment, "ATTN_GRADE_LANG": "en"},
+    )
+    assert "Before you start" in english.stdout and shown[0].why.split()[0] in english.stdout
+
+
+def test_gradescope_results_in_portuguese(tmp_path):
+    """`attn-grade gradescope --lang pt` records the language in the bundle; results.json
+    then explains a wrong submission in Portuguese, with Gradescope's own keys and values."""
+    import zipfile
+
+    from attn_grade import gradescope
+    from attn_grade.grading import grade
+    from attn_grade.labspec import load_lab
+
+    wheel = tmp_path / "attn_grade-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"not used here")
+    bundle = tmp_path / "autograder.zip"
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "gradescope", "lab01", "-o", str(bundle),
+         "--wheel", str(wheel), "--lang", "pt", "--solutions", str(SOLUTIONS / "lab01")],
+        cwd=KIT_ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(bundle) as archive:
+        assert json.loads(archive.read(gradescope.BUNDLE_CONFIG))["lang"] == "pt"
+    assert gradescope.build_bundle(load_lab("lab01"), SOLUTIONS / "lab01", tmp_path / "en.zip",
+                                   wheel=wheel)  # the default stays English
+    with zipfile.ZipFile(tmp_path / "en.zip") as archive:
+        assert json.loads(archive.read(gradescope.BUNDLE_CONFIG))["lang"] == "en"
+
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    (folder / "attention.py").write_text(WRONG_ATTENTION)
+    result = grade("lab01", folder, solutions=SOLUTIONS / "lab01", seed=3, lang="pt")
+    results = gradescope.gradescope_results(result, "after_published")
+    assert "Testes públicos que passaram:" in results["output"]
+    assert "testes ocultos rodaram com entradas novas" in results["output"]
+    failed = [t for t in results["tests"] if t["status"] == "failed"]  # Gradescope's value
+    assert failed and all(t["output"].startswith(("falhou:", "erro:")) for t in failed)
+    assert any("erro provável (missing-scale): Os scores não foram escalados" in t["output"]
+               for t in failed)
+    assert any(t["name"].startswith("visualize.py desenha") for t in results["tests"])
