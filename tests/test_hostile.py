@@ -16,6 +16,7 @@ import pytest
 import tomllib
 from attn_grade import runner
 from attn_grade.grading import grade
+from attn_grade.reference import KIT_ROOT
 from attn_grade.report.json_report import render_json
 from attn_grade.runner import GraderError, Limits
 from attn_grade.sandbox.launch import UID_BASE, UID_COUNT, Zygote
@@ -29,10 +30,14 @@ ROOT = os.geteuid() == 0
 
 
 def build(name: str, target: Path) -> Path:
+    """The case's files over _base; @KIT_ROOT@ in them becomes this clone's path (an attacker
+    knows where the grader lives: it need not import attn_grade, which a clone in a private
+    folder keeps out of the sandbox uid's reach)."""
     shutil.copytree(HOSTILE / "_base", target)
     for path in (HOSTILE / name).iterdir():
         if path.name != "case.toml":  # x.py.in: a file pytest must not pick up here (conftest.py)
-            shutil.copy(path, target / path.name.removesuffix(".in"))
+            text = path.read_text(encoding="utf-8").replace("@KIT_ROOT@", str(KIT_ROOT))
+            (target / path.name.removesuffix(".in")).write_text(text, encoding="utf-8")
     return target
 
 

@@ -23,11 +23,13 @@ import stat
 import tempfile
 from pathlib import Path
 
+import attn_grade
 import pytest
 from attn_grade import batch, runner
 from attn_grade import gradebook as gb
 from attn_grade.cli import app
 from attn_grade.grading import grade
+from attn_grade.safe_files import remove_tree
 from attn_grade.sandbox import launch
 from attn_grade.sandbox.launch import new_identity as real_new_identity
 from conftest import SOLUTIONS, copy_reference
@@ -364,12 +366,11 @@ def test_a_student_cannot_read_other_submissions_results_or_grader_temp(
 
 # -- class 3: public expected values ----------------------------------------------------
 
+FROZEN_PATH = Path(attn_grade.__file__).parent / "labs" / "lab01" / "public.npz"
 CHEAT = '''
 import os
 import numpy as np
-import attn_grade
-
-FROZEN = os.path.join(os.path.dirname(attn_grade.__file__), "labs", "lab01", "public.npz")
+FROZEN = "@FROZEN@"  # the grader's own path to it (an attacker knows where the grader lives)
 
 
 def softmax(x, axis=-1):
@@ -391,7 +392,7 @@ def test_frozen_public_expectations_are_no_answer_key_when_the_reference_is_pres
     softmax test is "error" (PermissionError: the sandbox uid cannot read public.npz);
     as a normal user each is "failed" (no input matches, zeros come back)."""
     folder = build("nan_inf", tmp_path / "s")
-    (folder / "softmax.py").write_text(CHEAT)
+    (folder / "softmax.py").write_text(CHEAT.replace("@FROZEN@", str(FROZEN_PATH)))
     reference_before = snapshot(SOLUTIONS / "lab01")
     result = grade("lab01", folder, solutions=SOLUTIONS / "lab01", seed=7, deliverables=False)
     softmax_tests = [t for t in result.tests if t.function == "softmax"]
@@ -422,7 +423,7 @@ def test_public_tests_run_on_fresh_inputs_even_when_public_npz_is_readable(
     frozen = Path(attn_grade.__file__).parent / "labs" / "lab01" / "public.npz"
     frozen.chmod(0o644)
     folder = build("nan_inf", tmp_path / "s")
-    (folder / "softmax.py").write_text(CHEAT)
+    (folder / "softmax.py").write_text(CHEAT.replace("@FROZEN@", str(FROZEN_PATH)))
     result = grade("lab01", folder, solutions=SOLUTIONS / "lab01", seed=7, deliverables=False)
     softmax_tests = [t for t in result.tests if t.function == "softmax"]
     assert softmax_tests and {t.status for t in softmax_tests} == {"failed"}, [
@@ -610,3 +611,63 @@ def test_a_submission_entry_that_is_a_link_to_another_students_is_invalid(tmp_pa
         assert (report["status"], report["score"]) == (gb.INVALID, 0.0), report
         assert "symbolic link" in report["error"]
     assert snapshot(alice) == before
+
+
+DEEP_TREE = '''
+import os
+
+def _deep(levels):
+    here = os.getcwd()
+    for _ in range(levels):
+        os.mkdir("d")
+        os.chdir("d")
+    os.chdir(here)
+
+_deep(1500)  # deeper than Python's recursion limit, and than PATH_MAX as a path
+'''
+
+
+@pytest.mark.timeout(300)
+def test_a_tree_deeper_than_the_recursion_limit_is_no_grader_error(tmp_path):
+    """A submission that builds a 1500-deep folder tree where it runs, and one handed in
+    with such a tree. Verdict: graded like any other (the reference's code: every test
+    passed); the grader removes the tree, and no run folder is left behind."""
+    folder = build("nan_inf", tmp_path / "s")
+    (folder / "softmax.py").write_text(
+        (SOLUTIONS / "lab01" / "softmax.py").read_text() + DEEP_TREE
+    )
+    deep = folder / "notes"
+    deep.mkdir()
+    os.chdir(deep)
+    try:
+        for _ in range(1200):
+            os.mkdir("d")
+            os.chdir("d")
+    finally:
+        os.chdir(tmp_path)
+    before = set(os.listdir(tempfile.gettempdir()))
+    result = grade("lab01", folder, hidden=False, only=DEFAULT_ONLY)
+    assert {t.status for t in result.tests} == {"passed"}, [(t.name, t.message) for t in result.tests]
+    left = {n for n in set(os.listdir(tempfile.gettempdir())) - before if n.startswith("attn-grade-")}
+    assert left == set()
+    assert len(batch.fingerprint(folder)) == 64  # the batch's fingerprint walks it too
+    remove_tree(deep)  # pytest's own clean-up of old tmp_paths recurses
+
+
+def test_remove_tree_removes_what_shutil_rmtree_cannot(tmp_path):
+    top = tmp_path / "top"
+    top.mkdir()
+    os.chdir(top)
+    try:
+        for n in range(1500):
+            os.mkdir("d")
+            os.chdir("d")
+            if n % 100 == 0:
+                Path("f").write_text("x")
+                os.symlink(tmp_path / "keep", "link")
+    finally:
+        os.chdir(tmp_path)
+    (tmp_path / "keep").write_text("kept")
+    remove_tree(top)
+    assert not top.exists()
+    assert (tmp_path / "keep").read_text() == "kept"  # a link in the tree is never followed

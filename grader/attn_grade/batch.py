@@ -33,6 +33,7 @@ from attn_grade import gradebook as gb
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.labspec import LabSpec, load_lab
 from attn_grade.report.plain import one_line
+from attn_grade.safe_files import tree_files
 from attn_grade.tempdirs import private_tempdir
 
 SUBMISSION_SUFFIXES = (".zip", ".py", ".ipynb")
@@ -125,7 +126,7 @@ def fingerprint(path: Path) -> str:
     Only regular files are read (a FIFO would block, a device never ends), in chunks,
     without following links; anything else counts by its kind."""
     digest = hashlib.sha256()
-    files = [path] if not path.is_dir() else sorted(p for p in path.rglob("*") if not p.is_dir())
+    files = [path] if not path.is_dir() else tree_files(path)  # no recursion limit
     for file in files:
         name = str(file.relative_to(path) if file != path else file.name)
         digest.update(name.encode("utf-8", "surrogateescape"))

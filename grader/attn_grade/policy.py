@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from attn_grade.result import FAILED, TestResult
+from attn_grade.safe_files import tree_files
 from attn_grade.translation import gettext_for
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
@@ -40,7 +41,7 @@ def forbidden_imports(submission: Path, forbidden: tuple[str, ...]) -> list[Viol
     if not forbidden:
         return []
     found = []
-    for path in sorted(Path(submission).rglob("*.py")):
+    for path in [p for p in tree_files(Path(submission)) if p.suffix == ".py"]:  # no recursion
         if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_SOURCE_BYTES:
             continue
         try:

@@ -201,3 +201,88 @@ def _copy_folder(src: int, dst: int, budget: dict, skip_hidden: bool, depth: int
             budget["bytes"] -= len(data)
             budget["files"] -= 1
             write_file(dst, name, data)
+
+
+def remove_tree(path: Path | str) -> None:
+    """Remove the folder `path` and everything in it, never following a link; errors are
+    ignored (what cannot be removed stays).
+
+    Iterative, with one folder descriptor open at a time: a student can make a tree
+    deeper than Python's recursion limit (shutil.rmtree recurses before 3.12) and than
+    PATH_MAX, and its removal must not fail the grader. Call it once no process can
+    still write in the tree (the student's processes are dead): it climbs back with "..".
+    """
+    top = os.fspath(path)
+    try:
+        fd = open_folder(top)
+    except OSError:
+        return
+    names: list[str] = []  # the folders entered below `top`, in order
+    stuck: set[tuple[int, int]] = set()  # folders that could not be emptied
+    while True:
+        child = _empty_files(fd, stuck)
+        if child is not None:
+            name, key = child
+            try:
+                inner = open_folder(name, dir_fd=fd)
+            except OSError:
+                stuck.add(key)
+                continue
+            os.close(fd)
+            fd = inner
+            names.append(name)
+            continue
+        if not names:
+            os.close(fd)
+            try:
+                os.rmdir(top)
+            except OSError:
+                pass
+            return
+        st = os.fstat(fd)
+        parent = os.open("..", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
+        os.close(fd)
+        fd, name = parent, names.pop()
+        try:
+            os.rmdir(name, dir_fd=fd)
+        except OSError:
+            stuck.add((st.st_dev, st.st_ino))
+
+
+def _empty_files(fd: int, stuck: set[tuple[int, int]]) -> tuple[str, tuple[int, int]] | None:
+    """Unlink every non-folder entry of the folder `fd`; return a subfolder still to empty
+    (its name and (device, inode), not in `stuck`), or None when none is left."""
+    try:
+        with os.scandir(fd) as listing:
+            entries = [(e.name, e.is_dir(follow_symlinks=False), e.inode()) for e in listing]
+    except OSError:
+        return None
+    dev = os.fstat(fd).st_dev
+    for name, is_folder, inode in entries:
+        if is_folder:
+            if (dev, inode) not in stuck:
+                return name, (dev, inode)
+            continue
+        try:
+            os.unlink(name, dir_fd=fd)
+        except OSError:
+            pass
+    return None
+
+
+def tree_files(root: Path, max_entries: int = 100_000) -> list[Path]:
+    """Every entry under the folder `root` that is not a folder (links included, never
+    followed), sorted; at most `max_entries`. An explicit stack: no recursion limit."""
+    found: list[Path] = []
+    stack = [os.fspath(root)]
+    while stack and len(found) < max_entries:
+        try:
+            with os.scandir(stack.pop()) as listing:
+                for entry in listing:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    else:
+                        found.append(Path(entry.path))
+        except OSError:
+            continue
+    return sorted(found[:max_entries])

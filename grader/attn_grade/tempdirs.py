@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from attn_grade.safe_files import remove_tree
 
 _NAME = re.compile(r"^attn-grade-[a-z]+-(?P<pid>\d+)-")
 
 
-def private_tempdir(kind: str) -> tempfile.TemporaryDirectory:
-    """A TemporaryDirectory named after `kind` and this process (mode 0700, made with
-    mkdtemp: a new name no one else could have planted)."""
-    return tempfile.TemporaryDirectory(prefix=f"attn-grade-{kind}-{os.getpid()}-")
+@contextmanager
+def private_tempdir(kind: str) -> Iterator[str]:
+    """A temporary folder named after `kind` and this process (mode 0700, made with
+    mkdtemp: a new name no one else could have planted), removed on exit with
+    safe_files.remove_tree (a student's tree may be deeper than shutil.rmtree can go)."""
+    folder = tempfile.mkdtemp(prefix=f"attn-grade-{kind}-{os.getpid()}-")
+    try:
+        yield folder
+    finally:
+        remove_tree(folder)
 
 
 def sweep_orphans(root: Path | None = None) -> list[Path]:
@@ -39,7 +48,7 @@ def sweep_orphans(root: Path | None = None) -> list[Path]:
                 continue  # not made by a grader of this uid (a student's decoy, say)
         except OSError:
             continue
-        shutil.rmtree(entry.path, ignore_errors=True)  # descriptor-based: follows no link
+        remove_tree(entry.path)  # follows no link
         removed.append(Path(entry.path))
     return removed
 

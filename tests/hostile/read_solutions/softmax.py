@@ -1,7 +1,12 @@
-"""Hostile: reads the reference solution through the grader's package and calls it."""
+"""Hostile: reads the reference solution at the grader's own path and calls it."""
+
+from pathlib import Path
 
 import numpy as np
-from attn_grade.reference import KIT_ROOT
+
+KIT_ROOT = Path("@KIT_ROOT@")  # where the grader lives (the test writes it in)
+
+
 def softmax(x, axis=-1):
     source = (KIT_ROOT / 'solutions' / 'lab01' / 'softmax.py').read_text()
     scope = {}
