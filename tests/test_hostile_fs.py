@@ -403,7 +403,11 @@ def test_frozen_public_expectations_are_no_answer_key_when_the_reference_is_pres
         (t.name, t.status, t.message) for t in softmax_tests
     ]
     if ROOT:
-        assert all("PermissionError" in t.message for t in softmax_tests)
+        # refused by its permissions, or absent where a private /tmp hides the clone
+        assert all(
+            "PermissionError" in t.message or "FileNotFoundError" in t.message
+            for t in softmax_tests
+        ), [t.message for t in softmax_tests]
     assert snapshot(SOLUTIONS / "lab01") == reference_before
 
 
@@ -423,7 +427,10 @@ def test_public_tests_run_on_fresh_inputs_even_when_public_npz_is_readable(
     frozen = Path(attn_grade.__file__).parent / "labs" / "lab01" / "public.npz"
     frozen.chmod(0o644)
     folder = build("nan_inf", tmp_path / "s")
-    (folder / "softmax.py").write_text(CHEAT.replace("@FROZEN@", str(FROZEN_PATH)))
+    # the student has public.npz itself (it ships with the student kit): a copy of its own
+    (folder / "public.npz").write_bytes(FROZEN_PATH.read_bytes())
+    own_copy = 'os.path.join(os.path.dirname(os.path.abspath(__file__)), "public.npz")'
+    (folder / "softmax.py").write_text(CHEAT.replace('"@FROZEN@"', own_copy))
     result = grade("lab01", folder, solutions=SOLUTIONS / "lab01", seed=7, deliverables=False)
     softmax_tests = [t for t in result.tests if t.function == "softmax"]
     assert softmax_tests and {t.status for t in softmax_tests} == {"failed"}, [
@@ -534,15 +541,21 @@ def ipc_of(uids: set[int]) -> list[str]:
 
 def files_of(uids: set[int], folders: list[str]) -> list[str]:
     found = []
-    for folder in folders:
-        for parent, dirs, files in os.walk(folder):
-            for name in dirs + files:
-                path = os.path.join(parent, name)
-                try:
-                    if os.lstat(path).st_uid in uids:
-                        found.append(path)
-                except OSError:
-                    pass
+    stack = list(folders)  # an explicit stack: os.walk recurses, and trees can be deep
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid in uids:
+                    found.append(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+            except OSError:
+                pass
     return found
 
 

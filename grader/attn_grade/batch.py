@@ -37,6 +37,7 @@ from attn_grade.safe_files import tree_files
 from attn_grade.tempdirs import private_tempdir
 
 SUBMISSION_SUFFIXES = (".zip", ".py", ".ipynb")
+MAX_ID_BYTES = 120  # the results folder students/<id> must fit a file name (255 bytes)
 SKIPPED_NAMES = {"__MACOSX", "__pycache__", ".ipynb_checkpoints"}
 # Imported once by the forkserver that forks the workers (sandbox uids are reserved
 # machine-wide with lock files, so workers may share the runner's module state).
@@ -110,6 +111,10 @@ def discover(folder: Path) -> list[Entry]:
         student = name if clash else stem  # alice.py and alice.zip; x.zip and x.zip.py
         if clash:
             notes.append(f"{', '.join(clash)} would have the same id '{stem}'")
+        if len(student.encode("utf-8", "surrogateescape")) > MAX_ID_BYTES:  # a folder name
+            digest = hashlib.sha256(os.fsencode(item.name)).hexdigest()[:10]
+            student = student[: MAX_ID_BYTES // 4] + "~" + digest
+            notes.append("its name is too long for a results folder")
         unique, number = student, 1
         while unique in taken:  # names that differ only in their control characters
             number += 1

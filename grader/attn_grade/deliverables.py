@@ -17,6 +17,7 @@ Kinds (the `kind` of a [[deliverables]] table in lab.toml):
 from __future__ import annotations
 
 import io
+import os
 import re
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ import numpy as np
 from attn_grade.labspec import DeliverableSpec
 from attn_grade.result import ChecklistItem, DeliverableResult, ExampleWeights, TestResult
 from attn_grade.runner import Call, CallOutcome, Limits, run_calls
-from attn_grade.safe_files import remove_file, write_file
+from attn_grade.safe_files import open_folder, read_regular, remove_file, write_file
 from attn_grade.translation import N_, gettext_for
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -179,9 +180,9 @@ def _produces(spec: DeliverableSpec) -> list[str]:
 def report_section(path: Path, heading: str) -> str | None:
     """The text under the first Markdown heading starting with `heading`, without the
     template's instructions (> quotes) and HTML comments; None if there is no such heading."""
-    if not path.is_file():
+    text = _read_handout(path)
+    if text is None:
         return None
-    text = re.sub(r"<!--.*?-->", "", path.read_text(encoding="utf-8", errors="replace"), flags=re.S)
     lines, inside = [], False
     for line in text.splitlines():
         title = re.match(r"#{1,6}\s+(.*)", line)
@@ -193,6 +194,38 @@ def report_section(path: Path, heading: str) -> str | None:
         if inside and not line.lstrip().startswith(">"):
             lines.append(line)
     return "\n".join(lines).strip() if inside else None
+
+
+MAX_HANDOUT_BYTES = 256 * 1024  # a REPORT.md or CHECKLIST.md is a few KiB
+MAX_SCORED_LINE = 300  # characters of a line SCORE_LINE looks at (it backtracks)
+
+
+def _read_handout(path: Path) -> str | None:
+    """A student's Markdown file without its HTML comments: a regular file (never through a
+    link) of at most MAX_HANDOUT_BYTES, else None. Comments are cut in one pass (a regex
+    over many unclosed "<!--" takes quadratic time)."""
+    try:
+        folder = open_folder(path.parent)
+    except OSError:
+        return None
+    try:
+        data = read_regular(folder, path.name, MAX_HANDOUT_BYTES)
+    finally:
+        os.close(folder)
+    if data is None:
+        return None
+    text, kept, start = data.decode("utf-8", errors="replace"), [], 0
+    while (opening := text.find("<!--", start)) >= 0:
+        kept.append(text[start:opening])
+        closing = text.find("-->", opening + 4)
+        if closing < 0:
+            return "".join(kept)  # an unclosed comment runs to the end
+        start = closing + 3
+    return "".join(kept) + text[start:]
+
+
+def _score_lines(answer: str) -> list[str]:
+    return [line[:MAX_SCORED_LINE] for line in answer.splitlines()]
 
 
 def _words(text: str) -> int:
@@ -224,7 +257,7 @@ def _check_report_score(spec, submission, scripts, example, _=str) -> tuple[str,
     answer = report_section(submission / file, section)
     if answer is None:
         return "missing", _("{file} has no section {section}").format(file=file, section=section)
-    found = SCORE_LINE.search(answer)
+    found = next(filter(None, map(SCORE_LINE.search, _score_lines(answer))), None)
     if not found:
         return "incomplete", _('{file} {section}: add a line like "{example}"').format(
             file=file, section=section, example=_(SCORE_EXAMPLE)
@@ -256,7 +289,7 @@ def _check_report_score(spec, submission, scripts, example, _=str) -> tuple[str,
         return "failed", _("your weights give {query} -> {key} = {actual}, not {claimed:g}").format(
             query=query, key=key, actual=actual, claimed=claimed
         )
-    rest = _words(SCORE_LINE.sub("", answer))
+    rest = _words("\n".join(SCORE_LINE.sub("", line) for line in _score_lines(answer)))
     needed = int(spec.options.get("min_words", 1))
     if rest < needed:
         return "incomplete", _(

@@ -21,6 +21,13 @@ MISTAKES_MODULE = "known_mistakes"
 KIT_ROOT = Path(__file__).resolve().parents[2]
 
 
+def kit_private_paths() -> list[Path]:
+    """The parts of a clone of this repository no student process may read, as root: its
+    git history (every solution ever committed, and public.npz), the reference, and the
+    tests (the corpus holds correct implementations). See sandbox.launch.keep_private."""
+    return [p for p in (KIT_ROOT / ".git", KIT_ROOT / "solutions", KIT_ROOT / "tests") if p.exists()]
+
+
 STUDENT_KIT_MARKER = "student-kit.toml"  # beside a lab.toml that `attn-grade release` wrote
 
 

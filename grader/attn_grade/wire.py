@@ -83,7 +83,7 @@ class FrameReader:
 def _event(payload: bytes) -> Frame:
     try:
         event = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # deep nesting too
         raise ProtocolError("an event that is not JSON") from exc
     if not isinstance(event, dict) or not isinstance(event.get("event"), str):
         raise ProtocolError("an event without a name")

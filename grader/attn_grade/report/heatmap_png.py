@@ -70,7 +70,9 @@ def draw_heatmaps(example: ExampleWeights, path: Path, title: str, lang: str = "
             _empty(ax, _("no difference to show"))
             continue
         largest = float(np.nanmax(np.abs(difference), initial=0.0))
-        limit = max(largest, 0.05)  # differences below 0.05 stay pale: nothing to see
+        # differences below 0.05 stay pale (nothing to see); a student's weights of 1e308
+        # are shown saturated: the colour bar's limits must stay finite apart
+        limit = min(max(largest, 0.05), 1e6) if np.isfinite(largest) else 1e6
         image = ax.imshow(difference[head], cmap="RdBu_r", vmin=-limit, vmax=limit)
         _label(
             ax,
