@@ -32,7 +32,7 @@ from attn_grade.grading import grade
 from attn_grade.safe_files import remove_tree
 from attn_grade.sandbox import launch
 from attn_grade.sandbox.launch import new_identity as real_new_identity
-from conftest import SOLUTIONS, copy_reference
+from conftest import KIT_ROOT, SOLUTIONS, copy_reference
 from test_hostile import DEFAULT_ONLY, alive, build, describe, sandbox_processes
 from typer.testing import CliRunner
 
@@ -442,12 +442,16 @@ def test_public_tests_run_on_fresh_inputs_even_when_public_npz_is_readable(
 @pytest.mark.timeout(120)
 @NAMESPACES
 def test_the_sandbox_uid_cannot_read_the_frozen_data_or_the_reference(namespaces, tmp_path):
-    """Probe from the sandbox uid's side: open public.npz, lab.toml and the reference.
+    """Probe from the sandbox uid's side: open public.npz, the reference, the clone's
+    .git and tests.
     Verdict for each: refused (no byte read)."""
     import attn_grade
 
     labs = Path(attn_grade.__file__).parent / "labs"
     paths = [labs / "lab01" / "public.npz", SOLUTIONS / "lab01" / "attention.py"]
+    # a clone's git history holds every solution and public.npz, its tests correct code
+    paths += [p for p in (KIT_ROOT / ".git" / "HEAD", KIT_ROOT / "tests" / "conftest.py")
+              if p.exists()]
     probe = tmp_path / "probe"
     probe.mkdir()
     (probe / "probe.py").write_text(

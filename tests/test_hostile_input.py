@@ -641,3 +641,61 @@ def test_a_notebook_test_cell_names_the_kernel_cell_and_its_line(monkeypatch):
     with pytest.raises(AssertionError) as caught:
         notebook_cells.check_test("lab01", "attention_single")
     assert f"(In [3], line {line}, in scaled_dot_product_attention)" in str(caught.value)
+
+
+# -- what an outside review reproduced on the merged kit ---------------------------------
+
+
+def test_a_deeply_nested_event_is_a_protocol_error_not_a_grader_error():
+    from attn_grade.wire import FrameReader
+
+    payload = b'{"event":"x","a":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    with pytest.raises(ProtocolError, match="not JSON"):
+        FrameReader().feed(b"J" + struct.pack(">I", len(payload)) + payload)
+
+
+def test_huge_weights_still_draw_a_heatmap(tmp_path):
+    """Weights of 1e308 on the example sentence (right everywhere else) once made the
+    difference panel's colour bar overflow: a grader error on demand. Verdict: a PNG."""
+    from attn_grade.report.heatmap_png import draw_heatmaps
+
+    reference = np.full((3, 3), 1 / 3)
+    example = ExampleWeights(["a", "b", "c"], np.full((3, 3), 1e308), reference)
+    target = draw_heatmaps(example, tmp_path / "h.png", "lab01")
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_over_long_entry_name_gets_a_short_unique_id(tmp_path):
+    """A file name of 64 escape characters (256 bytes once escaped) once stopped the whole
+    batch ("File name too long" for students/<id>). Verdict: a short id with a note."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / ("\x1b" * 64 + ".py")).write_text("x = 1\n")
+    (subs / ("\x1b" * 63 + "\x07.py")).write_text("x = 1\n")
+    (subs / "alice.py").write_text("x = 1\n")
+    entries = batch.discover(subs)
+    ids = [e.student for e in entries]
+    assert len(set(ids)) == 3 and "alice" in ids
+    for entry in entries:
+        assert len(entry.student.encode()) <= batch.MAX_ID_BYTES + 11
+        if entry.student != "alice":
+            assert "too long" in entry.note
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<!--" * 160_000, "# (b) Score\n" + "score:" * 40_000, "# (b)\n" + "Score: a -> " * 30_000],
+    ids=["unclosed-comments", "score-prefixes", "arrows"],
+)
+@pytest.mark.timeout(120)  # a safety net, not a measurement: the old code took minutes
+def test_a_report_that_makes_regexes_backtrack_is_read_in_linear_time(tmp_path, text):
+    """REPORT.md once went through regexes that take quadratic time: 640 KB of "<!--" kept a
+    batch worker for 16 minutes. Now a report is read up to 256 KiB, comments are cut in
+    one pass and score lines are matched one (bounded) line at a time. Verdict: a status
+    without minutes of backtracking."""
+    (tmp_path / "REPORT.md").write_text(text)
+    spec = DeliverableSpec("d", "report-score", "title", 2.0,
+                           {"file": "REPORT.md", "section": "(b)", "min_words": 5})
+    example = ExampleWeights(["a", "b"], np.eye(2), np.eye(2))
+    result = deliverables.check_deliverables((spec,), tmp_path, {}, example)[0]
+    assert result.status in ("missing", "incomplete", "failed")

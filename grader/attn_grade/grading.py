@@ -25,7 +25,7 @@ from attn_grade.frozen import load_public_cases, load_public_expectations, publi
 from attn_grade.labspec import LabSpec, MistakeSpec, load_lab
 from attn_grade.policy import apply_policy, forbidden_imports
 from attn_grade.probes import ProbeRun, probe_calls
-from attn_grade.reference import find_solutions, kit_private_paths, load_reference
+from attn_grade.reference import find_solutions, load_reference
 from attn_grade.result import (
     ERROR,
     FAILED,
@@ -92,7 +92,7 @@ def _grade_folder(
     reference_dir = find_solutions(lab, solutions) if hidden else None
     if reference_dir is not None:
         # as root the student runs under a uid of its own: it must not enter the reference
-        keep_private(reference_dir, *kit_private_paths())
+        keep_private(reference_dir)
     frozen_cases = None
     if reference_dir is None:
         # Without the reference (a student's check), public tests use the frozen inputs and

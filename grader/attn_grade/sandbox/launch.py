@@ -337,12 +337,13 @@ def python_folders() -> list[str]:
 
 
 def private_reference() -> None:
-    """As root: the reference solutions' folders and the labs' frozen expectations become
-    unreadable for other uids, and hidden from student processes (keep_private)."""
+    """As root: the reference solutions' folders (and a clone's git history and tests,
+    which hold them too) and the labs' frozen expectations become unreadable for other
+    uids, and hidden from student processes (keep_private)."""
     import attn_grade
-    from attn_grade.reference import KIT_ROOT
+    from attn_grade.reference import kit_private_paths
 
-    roots = [KIT_ROOT / "solutions", Path.cwd() / "solutions"]
+    roots = [*kit_private_paths(), Path.cwd() / "solutions"]  # .git, solutions/, tests/
     if os.environ.get("ATTN_GRADE_SOLUTIONS"):
         roots.append(Path(os.environ["ATTN_GRADE_SOLUTIONS"]))
     labs = Path(attn_grade.__file__).parent / "labs"
