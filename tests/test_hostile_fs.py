@@ -688,3 +688,23 @@ def test_remove_tree_removes_what_shutil_rmtree_cannot(tmp_path):
     remove_tree(top)
     assert not top.exists()
     assert (tmp_path / "keep").read_text() == "kept"  # a link in the tree is never followed
+
+
+def test_a_checklist_or_report_that_is_a_link_is_not_read(tmp_path):
+    """CHECKLIST.md and REPORT.md linked to a file elsewhere (as root, `check` on a folder
+    someone else controls could read any file through them). Verdict: no checklist items,
+    REPORT.md 'missing'; the linked file's text appears nowhere."""
+    from attn_grade import deliverables
+    from attn_grade.labspec import DeliverableSpec
+
+    secret = tmp_path / "secret.md"
+    secret.write_text("- [x] SECRET item <!-- check: visualize -->\n# (a) SECRET answer words\n")
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    (folder / "CHECKLIST.md").symlink_to(secret)
+    (folder / "REPORT.md").symlink_to(secret)
+    assert deliverables.read_checklist(folder / "CHECKLIST.md", [], []) == []
+    spec = DeliverableSpec("a", "report-answer", "title", 1.0,
+                           {"file": "REPORT.md", "section": "(a)", "min_words": 1})
+    result = deliverables.check_deliverables((spec,), folder, {}, None)[0]
+    assert result.status == "missing" and "SECRET" not in result.message

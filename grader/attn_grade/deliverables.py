@@ -200,10 +200,9 @@ MAX_HANDOUT_BYTES = 256 * 1024  # a REPORT.md or CHECKLIST.md is a few KiB
 MAX_SCORED_LINE = 300  # characters of a line SCORE_LINE looks at (it backtracks)
 
 
-def _read_handout(path: Path) -> str | None:
-    """A student's Markdown file without its HTML comments: a regular file (never through a
-    link) of at most MAX_HANDOUT_BYTES, else None. Comments are cut in one pass (a regex
-    over many unclosed "<!--" takes quadratic time)."""
+def _read_text(path: Path) -> str | None:
+    """A student's text file: a regular file (never through a link, as root neither) of at
+    most MAX_HANDOUT_BYTES, else None."""
     try:
         folder = open_folder(path.parent)
     except OSError:
@@ -212,9 +211,16 @@ def _read_handout(path: Path) -> str | None:
         data = read_regular(folder, path.name, MAX_HANDOUT_BYTES)
     finally:
         os.close(folder)
-    if data is None:
+    return None if data is None else data.decode("utf-8", errors="replace")
+
+
+def _read_handout(path: Path) -> str | None:
+    """A student's Markdown file without its HTML comments (see _read_text). Comments are
+    cut in one pass (a regex over many unclosed "<!--" takes quadratic time)."""
+    text = _read_text(path)
+    if text is None:
         return None
-    text, kept, start = data.decode("utf-8", errors="replace"), [], 0
+    kept, start = [], 0
     while (opening := text.find("<!--", start)) >= 0:
         kept.append(text[start:opening])
         closing = text.find("-->", opening + 4)
@@ -335,11 +341,12 @@ def read_checklist(
     """CHECKLIST.md items. `<!-- check: visualize -->` ties an item to a deliverable,
     `<!-- check: tests:softmax -->` to a function's tests; the rest is self-reported.
     `<!-- reading: ID -->` cites an entry of the reading list (`attn-grade reading`)."""
-    if not path.is_file():
+    content = _read_text(path)
+    if content is None:
         return []
     done = {d.id: d.status == "done" for d in deliverables}
     items = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in content.splitlines():
         found = ITEM.match(line)
         if not found:
             continue
