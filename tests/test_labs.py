@@ -77,6 +77,41 @@ def test_each_mistake_is_seen_and_named_unambiguously(lab_id):
     assert [m for m, tests in observed.items() if not tests] == [], "a mistake no test can see"
 
 
+def verdicts_by_seed(lab_id: str, seeds) -> dict[tuple[str, str], set[bool]]:
+    """For each (test, known mistake): the set of verdicts its variant gets over `seeds`.
+
+    True: the variant's outputs pass the test. A variant that cannot run fails it.
+    """
+    lab = load_lab(lab_id)
+    reference = load_reference(lab, find_solutions(lab))
+    verdicts: dict[tuple[str, str], set[bool]] = {}
+    for test in lab.tests:
+        if test.raises or test.kind != "values":
+            continue
+        for seed in seeds:
+            case = cases.test_case(lab, test, seed)
+            expectation = expect(lab, reference, case)
+            ran = {v.mistake.id: v for v in expectation.variants}
+            for mistake, _ in lab.mistakes_for(test.function):
+                variant = ran.get(mistake.id)
+                pairs = zip(variant.outputs, expectation.outputs, case.function.output_kinds) if variant else ()
+                passed = variant is not None and all(
+                    matches(v, r, k, test.rtol, test.atol) for v, r, k in pairs
+                )
+                verdicts.setdefault((test.name, mistake.id), set()).add(passed)
+    return verdicts
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_a_known_mistake_gets_the_same_verdict_whatever_the_seed(lab_id):
+    """Hidden and (with the reference) public tests draw fresh inputs on each run, so a
+    test that a known mistake passes on some draws and fails on others would give the
+    same code different grades on two runs (the missing scale used to pass the large
+    logits test whenever the softmax saturated)."""
+    verdicts = verdicts_by_seed(lab_id, (cases.PUBLIC_SEED, *range(30)))
+    assert [pair for pair, seen in verdicts.items() if len(seen) > 1] == []
+
+
 @pytest.mark.parametrize("lab_id", LABS)
 def test_handouts_state_the_contract_and_tie_the_checklist(lab_id):
     lab = load_lab(lab_id)

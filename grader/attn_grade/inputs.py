@@ -4,7 +4,11 @@ Each argument of a test is one small table in lab.toml:
 
     { normal = [4, 7], scale = 2.0 }          standard normal * scale, float64
         dtype = "float32"                     cast after drawing
+        offset = 20.0                         add this constant to every entry
         row_offset_scale = 1000.0             add one N(0, s) offset per row (last axis)
+        row_offsets = [800, 3000]             add one offset of size in [800, 3000) per row, of
+                                              either sign (both signs occur when there are rows
+                                              enough): every row is far from zero, for sure
         neg_inf_fraction = 0.3                set that share of entries to -inf (never a whole row)
         softmax = -1                          then a softmax along that axis (probabilities; -inf -> 0)
     { uniform = [3, 4], low = 0, high = 1 }   uniform draws
@@ -52,9 +56,11 @@ def _build(gen: Any, seed: int, key: str, earlier: dict[str, Any]) -> Any:
     dtype = gen.get("dtype")
     if "normal" in gen:
         shape = tuple(gen["normal"])
-        x = rng.normal(size=shape) * float(gen.get("scale", 1.0))
+        x = rng.normal(size=shape) * float(gen.get("scale", 1.0)) + float(gen.get("offset", 0.0))
         if gen.get("row_offset_scale"):
             x = x + rng.normal(size=shape[:-1] + (1,)) * float(gen["row_offset_scale"])
+        if "row_offsets" in gen:
+            x = x + _row_offsets(shape[:-1] + (1,), gen["row_offsets"], key, rng)
         if gen.get("neg_inf_fraction"):
             x = _sprinkle_neg_inf(x, float(gen["neg_inf_fraction"]), rng)
         if "softmax" in gen:
@@ -91,6 +97,25 @@ def _build(gen: Any, seed: int, key: str, earlier: dict[str, Any]) -> Any:
             name: _build(sub, seed, f"{key}/{name}", earlier) for name, sub in gen["dict"].items()
         }
     raise LabSpecError(f"argument {key}: unknown generator {sorted(gen)}")
+
+
+def _row_offsets(
+    shape: tuple[int, ...], bounds: Any, key: str, rng: np.random.Generator
+) -> np.ndarray:
+    """One offset per row, of size in [low, high) and either sign; both signs when rows >= 2.
+
+    Shapes:
+        shape: (..., 1), the rows of the array they are added to
+        returns: shape
+    """
+    if not (isinstance(bounds, list) and len(bounds) == 2 and 0 <= bounds[0] < bounds[1]):
+        raise LabSpecError(f"argument {key}: row_offsets must be [low, high] with 0 <= low < high")
+    sizes = rng.uniform(float(bounds[0]), float(bounds[1]), size=shape)
+    signs = np.where(rng.random(shape) < 0.5, -1.0, 1.0).reshape(-1)  # (rows,)
+    if signs.size >= 2:
+        signs[:2] = [1.0, -1.0]
+        signs = rng.permutation(signs)
+    return sizes * signs.reshape(shape)  # (rows,) -> (..., 1)
 
 
 def _sprinkle_neg_inf(x: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
