@@ -654,9 +654,11 @@ def test_a_deeply_nested_event_is_a_protocol_error_not_a_grader_error():
         FrameReader().feed(b"J" + struct.pack(">I", len(payload)) + payload)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_huge_weights_still_draw_a_heatmap(tmp_path):
     """Weights of 1e308 on the example sentence (right everywhere else) once made the
-    difference panel's colour bar overflow: a grader error on demand. Verdict: a PNG."""
+    difference panel's colour bar overflow: a grader error on demand. Verdict: a PNG,
+    drawn without an overflow warning on the user's terminal."""
     from attn_grade.report.heatmap_png import draw_heatmaps
 
     reference = np.full((3, 3), 1 / 3)

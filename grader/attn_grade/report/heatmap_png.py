@@ -61,7 +61,10 @@ def draw_heatmaps(example: ExampleWeights, path: Path, title: str, lang: str = "
             if weights is None:
                 _empty(ax, example.message or _("not available"))
                 continue
-            image = ax.imshow(as_heads(weights)[head], cmap="viridis", vmin=0.0, vmax=1.0)
+            # shown saturated outside [0, 1]; clipped first, so that weights of 1e308
+            # do not overflow the colour map's arithmetic (NaN stays NaN)
+            shown = np.clip(as_heads(weights)[head], -1.0, 2.0)
+            image = ax.imshow(shown, cmap="viridis", vmin=0.0, vmax=1.0)
             head_label = ", " + _("head {head}").format(head=head) if heads > 1 else ""
             _label(ax, example.tokens, label + head_label, _)
             figure.colorbar(image, ax=ax, shrink=0.8)
@@ -73,7 +76,8 @@ def draw_heatmaps(example: ExampleWeights, path: Path, title: str, lang: str = "
         # differences below 0.05 stay pale (nothing to see); a student's weights of 1e308
         # are shown saturated: the colour bar's limits must stay finite apart
         limit = min(max(largest, 0.05), 1e6) if np.isfinite(largest) else 1e6
-        image = ax.imshow(difference[head], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        shown = np.clip(difference[head], -2 * limit, 2 * limit)  # saturated, as above
+        image = ax.imshow(shown, cmap="RdBu_r", vmin=-limit, vmax=limit)
         _label(
             ax,
             example.tokens,
