@@ -14,10 +14,13 @@ import shutil
 import numpy as np
 import pytest
 from attn_grade import cases
+from attn_grade.checks.gradient import CONSISTENT_BELOW, gradient_calls, measure
 from attn_grade.cli import app
 from attn_grade.expected import call_reference, expect
+from attn_grade.grading import grade
 from attn_grade.labspec import load_lab
 from attn_grade.reference import find_solutions, load_reference
+from attn_grade.runner import CallOutcome
 from conftest import CORPUS, SOLUTIONS, copy_reference
 from typer.testing import CliRunner
 
@@ -192,3 +195,130 @@ def test_cli_check_full_marks_on_the_reference_and_zero_on_the_stubs(tmp_path):
     stubs = runner.invoke(app, ["check", LAB, "--path", str(SOLUTIONS.parent / "exercises" / LAB),
                                 "--json", "--no-png", "--seed", "4"])
     assert json.loads(stubs.stdout)["score"] == 0
+
+
+# ------------------------------------------------------------ the gradient test kind
+
+def gradient_tests(lab) -> list[str]:
+    return [t.name for t in lab.tests if t.kind == "gradient"]
+
+
+def graded_gradient_tests(lab, folder, seed=5, lang="en"):
+    result = grade(LAB, folder, seed=seed, only=gradient_tests(lab), lang=lang)
+    return {t.name: t for t in result.tests}
+
+
+def reference_outcomes(lab, ref, case) -> dict:
+    """What the child would send back for a gradient test's forward calls, computed here
+    with the reference's forward (the measurement only ever sees plain arrays)."""
+    outcomes = {}
+    for call in gradient_calls(lab, case):
+        forward = ref.functions["scaled_dot_product_attention" if call.module == "forward"
+                                else "cross_entropy"].__globals__[call.function]
+        result = forward(*call.args, **call.kwargs)
+        result = result if call.n_outputs > 1 else (result,)
+        outcomes[call.key] = CallOutcome("ok", outputs=[np.asarray(r) for r in result])
+    return outcomes
+
+
+def test_gradient_check_margins_on_every_seed(lab, ref):
+    """The check's verdict is the same on every seed: the reference's backward is within
+    1e-8 of its forward's centred differences (measured: 1.8e-10), every known mistake
+    observable on a gradient test is off by more than 1e-4 (measured: 0.025 or more), and
+    CONSISTENT_BELOW = 1e-6 sits between them."""
+    worst_right, smallest_wrong = 0.0, {}
+    for name in gradient_tests(lab):
+        test = next(t for t in lab.tests if t.name == name)
+        for seed in (cases.PUBLIC_SEED, *range(30)):
+            case = cases.test_case(lab, test, seed)
+            outcomes = reference_outcomes(lab, ref, case)
+            want = call_reference(ref.function(test.function), case)
+            worst_right = max(worst_right, measure(lab, case, want, outcomes).largest)
+            for _mistake, variant in lab.mistakes_for(test.function):
+                try:
+                    got = call_reference(ref.variants[variant], case)
+                except Exception:  # noqa: BLE001 - a variant that cannot run: a failed test
+                    continue
+                if all(scaled_error(g, w) <= test.atol for g, w in zip(got, want)):
+                    continue  # not observable here
+                found = measure(lab, case, got, outcomes)
+                key = (name, variant)
+                smallest_wrong[key] = min(smallest_wrong.get(key, np.inf), found.largest)
+    print(f"right: {worst_right:.2g}; wrong:", {k: f"{v:.2g}" for k, v in smallest_wrong.items()})
+    assert worst_right < 1e-2 * CONSISTENT_BELOW
+    assert smallest_wrong and min(smallest_wrong.values()) > 1e2 * CONSISTENT_BELOW
+
+
+def test_gradient_tests_pass_the_reference_and_say_it_is_the_gradient(lab, tmp_path):
+    tests = graded_gradient_tests(lab, copy_reference(LAB, tmp_path / LAB))
+    assert set(tests) == set(gradient_tests(lab)) and len(tests) >= 5
+    for t in tests.values():
+        assert t.status == "passed", (t.name, t.message)
+        assert "it is the gradient of your" in t.message, t.message
+
+
+def test_a_consistent_but_non_standard_forward_and_backward_is_told_so(lab, tmp_path):
+    """Scores divided by d_k in the forward AND the backward: the backward is the exact
+    gradient of the student's forward, so the grader says the forward is what differs."""
+    submission = copy_reference(LAB, tmp_path / LAB)
+    for path in (CORPUS / LAB / "consistent_scale_over_dk").glob("*.py"):
+        shutil.copy(path, submission / path.name)
+    tests = graded_gradient_tests(lab, submission)
+    for name in ("attention_backward_gradient", "attention_backward_gradient_hidden",
+                 "mha_backward_gradient"):
+        t = tests[name]
+        assert t.status == "failed" and t.points == 0, (name, t.message)
+        assert t.message.startswith("your backward matches your own"), t.message
+        assert "differs from the reference" in t.message and t.diagnosis is None
+    # the reference forward is known for scaled_dot_product_attention: the difference is shown
+    assert "by up to" in tests["attention_backward_gradient"].message
+    for name in ("linear_backward_gradient", "layer_norm_backward_gradient",
+                 "cross_entropy_gradient"):
+        assert tests[name].status == "passed"
+    pt = graded_gradient_tests(lab, submission, lang="pt")["attention_backward_gradient"]
+    assert pt.message.startswith("o seu backward bate com o gradiente numérico"), pt.message
+
+
+@pytest.mark.parametrize(("case_name", "mistake"), [
+    ("backward_scale_missing", "backward-scale-missing"),
+    ("gradient_into_masked", "gradient-into-masked-keys"),
+    ("layer_norm_no_statistics", "layer-norm-backward-ignores-statistics"),
+])
+def test_a_wrong_backward_is_told_it_is_not_the_gradient_of_its_own_forward(
+        lab, tmp_path, case_name, mistake):
+    submission = copy_reference(LAB, tmp_path / LAB)
+    for path in (CORPUS / LAB / case_name).glob("*.py"):
+        shutil.copy(path, submission / path.name)
+    failed = [t for t in graded_gradient_tests(lab, submission).values() if t.status != "passed"]
+    assert failed
+    for t in failed:
+        assert t.message.startswith("your backward does not match the gradient of your own"), (
+            t.name, t.message)
+        assert t.diagnosis == mistake, (t.name, t.diagnosis)
+
+
+def test_a_backward_of_the_wrong_shape_is_told_so(lab, tmp_path):
+    submission = copy_reference(LAB, tmp_path / LAB)
+    shutil.copy(CORPUS / LAB / "dq_dk_swapped" / "backward.py", submission / "backward.py")
+    t = graded_gradient_tests(lab, submission)["attention_backward_gradient"]  # L != S
+    assert t.status == "failed"
+    assert "dq, dk cannot be compared with it (wrong shape, or not finite)" in t.message, t.message
+    assert t.diagnosis == "dq-dk-swapped"
+
+
+def test_a_forward_that_fails_leaves_the_values_verdict_and_says_the_check_did_not_run(
+        lab, tmp_path):
+    """A backward that does not call the forward, next to a forward that raises: the check
+    cannot run; the backward's own verdict stands (here: right, so the points stay)."""
+    submission = copy_reference(LAB, tmp_path / LAB)
+    shutil.copy(CORPUS / LAB / "cache_based" / "backward.py", submission / "backward.py")
+    source = (submission / "forward.py").read_text(encoding="utf-8")
+    (submission / "forward.py").write_text(
+        source + "\n\ndef linear(x, w, b):\n    raise RuntimeError('no linear today')\n",
+        encoding="utf-8")
+    tests = graded_gradient_tests(lab, submission)
+    assert tests["linear_backward_gradient"].status == "passed"
+    message = tests["linear_backward_gradient"].message
+    assert message.startswith("right: it is the reference's gradient (the grader's check against "
+                              "your linear could not run: RuntimeError: no linear today"), message
+    assert tests["attention_backward_gradient"].status == "passed"

@@ -86,7 +86,7 @@ def verdicts_by_seed(lab_id: str, seeds) -> dict[tuple[str, str], set[bool]]:
     reference = load_reference(lab, find_solutions(lab))
     verdicts: dict[tuple[str, str], set[bool]] = {}
     for test in lab.tests:
-        if test.raises or test.kind != "values":
+        if test.raises or test.kind not in ("values", "gradient"):  # gradient: graded as values
             continue
         for seed in seeds:
             case = cases.test_case(lab, test, seed)
