@@ -14,13 +14,15 @@ import shutil
 import numpy as np
 import pytest
 from attn_grade import cases
+from attn_grade.checks.gradcheck_table import AGREE_BELOW, parse_table
 from attn_grade.checks.gradient import CONSISTENT_BELOW, gradient_calls, measure
 from attn_grade.cli import app
+from attn_grade.deliverables import run_script
 from attn_grade.expected import call_reference, expect
 from attn_grade.grading import grade
 from attn_grade.labspec import load_lab
 from attn_grade.reference import find_solutions, load_reference
-from attn_grade.runner import CallOutcome
+from attn_grade.runner import CallOutcome, Limits
 from conftest import CORPUS, SOLUTIONS, copy_reference
 from typer.testing import CliRunner
 
@@ -322,3 +324,101 @@ def test_a_forward_that_fails_leaves_the_values_verdict_and_says_the_check_did_n
     assert message.startswith("right: it is the reference's gradient (the grader's check against "
                               "your linear could not run: RuntimeError: no linear today"), message
     assert tests["attention_backward_gradient"].status == "passed"
+
+
+# ------------------------------------------------------------ the gradcheck.py deliverable
+
+def gradcheck_result(submission, lang="en"):
+    result = grade(LAB, submission, seed=1, lang=lang)
+    return next(d for d in result.deliverables if d.id == "gradcheck")
+
+
+MADE_UP = '''
+import sys
+from gradcheck import ROWS
+
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    for function, gradient in ROWS{rows}:
+        out.write(f"{{function}} {{gradient}} {value}\\n")
+'''
+
+
+def made_up_gradcheck(folder, value="1.0e-11", rows=""):
+    """gradcheck.py that writes a table without measuring anything."""
+    (folder / "gradcheck_real.py").write_text(
+        (folder / "gradcheck.py").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "gradcheck.py").write_text(
+        MADE_UP.replace("from gradcheck", "from gradcheck_real").format(value=value, rows=rows),
+        encoding="utf-8")
+
+
+def test_gradcheck_of_the_reference_matches_the_graders_measurement(tmp_path):
+    done = gradcheck_result(copy_reference(LAB, tmp_path / LAB))
+    assert done.status == "done" and done.points == done.max_points > 0, done.message
+    assert "matches the grader's measurement of your functions on all 20 gradients" in done.message
+    pt = gradcheck_result(copy_reference(LAB, tmp_path / "pt"), lang="pt")
+    assert pt.message.startswith("gradcheck.txt bate com a medição"), pt.message
+
+
+@pytest.mark.parametrize("case_name", ["gradient_into_masked", "softmax_no_sum_term",
+                                       "backward_scale_missing", "dw_transposed",
+                                       "db_first_axis", "layer_norm_no_statistics"])
+def test_an_honest_table_of_a_wrong_backward_earns_the_points(tmp_path, case_name):
+    """The table shows the wrong gradients (the tests of that function fail): its rows
+    and the grader's are both above 1e-5, within a factor of 30 of each other (measured:
+    10 at most), well inside MAX_FACTOR."""
+    submission = copy_reference(LAB, tmp_path / LAB)
+    for path in (CORPUS / LAB / case_name).glob("*.py"):
+        shutil.copy(path, submission / path.name)
+    done = gradcheck_result(submission)
+    assert done.status == "done", done.message
+    rows = parse_table((submission / "gradcheck.txt").read_text(encoding="utf-8"))
+    lab = load_lab(LAB)
+    spec = next(d for d in lab.deliverables if d.id == "gradcheck")
+    measured = run_script(spec, submission, Limits(time_limit=10), lab).measured
+    wrong = [(rows[r], m) for r, m in measured.items() if m >= AGREE_BELOW]
+    assert wrong
+    for table, grader in wrong:
+        assert table >= AGREE_BELOW
+        assert np.isinf(table) and np.isinf(grader) or max(table, grader) < 30 * min(table, grader)
+
+
+def test_a_made_up_table_earns_nothing(tmp_path):
+    submission = copy_reference(LAB, tmp_path / LAB)
+    for path in (CORPUS / LAB / "gradient_into_masked").glob("*.py"):
+        shutil.copy(path, submission / path.name)
+    made_up_gradcheck(submission)  # every row 1e-11: a wrong attention backward measured right
+    failed = gradcheck_result(submission)
+    assert failed.status == "failed" and failed.points == 0
+    assert failed.message.startswith("gradcheck.txt does not match the grader's measurement")
+    assert "attention_backward dk yours 1.0e-11, the grader's" in failed.message, failed.message
+
+    right = copy_reference(LAB, tmp_path / "right")
+    made_up_gradcheck(right, value="0.5")  # a right backward made to look wrong
+    assert gradcheck_result(right).status == "failed"
+    made_up_gradcheck(right, value="nan")
+    assert gradcheck_result(right).status == "failed"
+
+
+def test_a_table_with_rows_missing_earns_nothing(tmp_path):
+    submission = copy_reference(LAB, tmp_path / LAB)
+    made_up_gradcheck(submission, rows="[:11]")  # no MHA rows
+    missing = gradcheck_result(submission)
+    assert missing.status == "incomplete" and missing.points == 0
+    assert missing.message.startswith("gradcheck.txt has no row for mha_backward dx_q"), missing.message
+
+
+def test_gradcheck_that_writes_nothing_or_garbage_earns_nothing(tmp_path):
+    submission = copy_reference(LAB, tmp_path / LAB)
+    (submission / "gradcheck.py").write_text("print('all good')\n", encoding="utf-8")
+    nothing = gradcheck_result(submission)
+    assert nothing.status == "incomplete" and "wrote no gradcheck.txt" in nothing.message
+    (submission / "gradcheck.py").write_text(
+        "import sys\nopen(sys.argv[1], 'wb').write(bytes(range(256)) * 10)\n", encoding="utf-8")
+    garbage = gradcheck_result(submission)
+    assert garbage.status == "failed" and "is not a text table" in garbage.message
+
+
+def test_the_gradcheck_stub_earns_nothing(stubs):
+    stub = gradcheck_result(stubs(LAB))
+    assert stub.status == "failed" and "NotImplementedError" in stub.message, stub.message

@@ -123,7 +123,7 @@ def _grade_folder(
 
     scripts = dl.script_deliverables(specs)
     with ThreadPoolExecutor(max_workers=max(1, len(scripts))) as pool:
-        script_runs = [pool.submit(dl.run_script, d, submission, limits) for d in scripts]
+        script_runs = [pool.submit(dl.run_script, d, submission, limits, lab) for d in scripts]
         probes = {c.key: probe_calls(lab, c) for c in cases}
         calls = [_call(lab, c) for c in cases]
         calls += [g for c in cases for g in gradient_calls(lab, c)]  # a gradient test's forward
