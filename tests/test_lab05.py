@@ -187,16 +187,16 @@ def test_mha_gradient_order_is_the_spec_outputs(lab, ref):
     assert ref.functions["mha_backward"].__globals__["MHA_GRADIENTS"] == fwd_names()
 
 
-def test_cli_check_full_marks_on_the_reference_and_zero_on_the_stubs(tmp_path):
+def test_cli_check_full_marks_on_the_reference_and_zero_on_the_stubs(tmp_path, stubs):
     submission = copy_reference(LAB, tmp_path / LAB)
     runner = CliRunner()
     full = runner.invoke(app, ["check", LAB, "--path", str(submission), "--json", "--no-png",
                                "--seed", "4"])
     report = json.loads(full.stdout)
     assert report["score"] == report["max_score"] > 0, full.stdout[:2000]
-    stubs = runner.invoke(app, ["check", LAB, "--path", str(SOLUTIONS.parent / "exercises" / LAB),
-                                "--json", "--no-png", "--seed", "4"])
-    assert json.loads(stubs.stdout)["score"] == 0
+    empty = runner.invoke(app, ["check", LAB, "--path", str(stubs(LAB)), "--json", "--no-png",
+                                "--seed", "4"])
+    assert json.loads(empty.stdout)["score"] == 0
 
 
 # ------------------------------------------------------------ the gradient test kind
