@@ -422,3 +422,16 @@ def test_gradcheck_that_writes_nothing_or_garbage_earns_nothing(tmp_path):
 def test_the_gradcheck_stub_earns_nothing(stubs):
     stub = gradcheck_result(stubs(LAB))
     assert stub.status == "failed" and "NotImplementedError" in stub.message, stub.message
+
+
+def test_a_right_backward_next_to_a_wrong_forward_keeps_its_points_and_is_told(lab, tmp_path):
+    """A backward that computes its own weights (cache_based) is the reference's gradient,
+    while the forward divides by d_k: the test passes, and says the forward differs."""
+    submission = copy_reference(LAB, tmp_path / LAB)
+    shutil.copy(CORPUS / LAB / "cache_based" / "backward.py", submission / "backward.py")
+    shutil.copy(CORPUS / LAB / "consistent_scale_over_dk" / "forward.py", submission / "forward.py")
+    t = graded_gradient_tests(lab, submission)["attention_backward_gradient"]
+    assert t.status == "passed" and t.points == t.max_points
+    assert t.message.startswith("right: it is the reference's gradient. But it does not match "
+                                "the numerical gradient of your own scaled_dot_product_attention "
+                                "(dq, dk, dv off by up to"), t.message
