@@ -8,6 +8,7 @@ distance from it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -18,6 +19,7 @@ from attn_grade.checks.gradcheck_table import AGREE_BELOW, parse_table
 from attn_grade.checks.gradient import CONSISTENT_BELOW, gradient_calls, measure
 from attn_grade.cli import app
 from attn_grade.deliverables import run_script
+from attn_grade.errors import LabSpecError
 from attn_grade.expected import call_reference, expect
 from attn_grade.grading import grade
 from attn_grade.labspec import load_lab
@@ -435,3 +437,13 @@ def test_a_right_backward_next_to_a_wrong_forward_keeps_its_points_and_is_told(l
     assert t.message.startswith("right: it is the reference's gradient. But it does not match "
                                 "the numerical gradient of your own scaled_dot_product_attention "
                                 "(dq, dk, dv off by up to"), t.message
+
+
+def test_a_gradient_table_that_does_not_fit_its_test_is_a_lab_spec_error(lab):
+    test = next(t for t in lab.tests if t.name == "mha_backward_gradient")
+    wrt = list(test.options["wrt"])
+    for bad in ({"forward": ""}, {"output": 2}, {"wrt": wrt[:3]}, {"directions": 0},
+                {"wrt": [*wrt[:-1], "params.b_z"]}, {"forward_args": ["x_q", "nothing"]}):
+        broken = dataclasses.replace(test, options={**test.options, **bad})
+        with pytest.raises(LabSpecError, match="mha_backward_gradient"):
+            gradient_calls(lab, cases.test_case(lab, broken, 1))
