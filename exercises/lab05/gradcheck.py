@@ -5,7 +5,7 @@
 that way, and compares every row with its own measurement of your backward functions
 against your forward functions (on its own inputs, like these, with a mask): a row must
 tell the same story (both below 1e-5: the gradient is right; both above: it is wrong, by
-about as much). A missing row, or a made-up number, earns nothing.
+about as much). A missing row, or a number the measurement contradicts, earns nothing.
 
 The relative error of a gradient (given):
     max |analytic - numerical| / max(1, max(|analytic| + |numerical|))

@@ -19,8 +19,9 @@ quiet, plain arrays back). Once the processes are gone, it measures each gradien
 table, and tell the same story. Relative errors of 1e-10 are rounding noise, and the two
 measures differ (an elementwise one on the student's inputs, a directional one on the
 grader's), so a row agrees when both are below AGREE_BELOW (right), or both are above it
-within a factor of MAX_FACTOR (wrong, by about as much). A made-up table, or one with
-rows missing, earns nothing.
+within a factor of MAX_FACTOR (wrong, by about as much). A table with rows missing, or
+made up where the code is wrong, earns nothing; a table made up for right code cannot be
+told from a measured one, and says nothing false.
 """
 
 from __future__ import annotations
