@@ -6,6 +6,10 @@ Kinds (the `kind` of a [[deliverables]] table in lab.toml):
                     names, next to the submission) that decodes, within a size
                     limit, to a plausible heatmap: at least MIN_PNG_SIDE pixels
                     a side, and more than a few colours
+    script-gradcheck
+                    run `script` like a script-png; it writes a table of relative
+                    errors at `produces`, which must match the grader's own
+                    measurement of the gradient `tests` (checks/gradcheck_table.py)
     report-answer   a section of REPORT.md answered: `min_words`, and one of `keywords`
     report-score    a REPORT.md section names one attention score of the example
                     sentence, "Score: QUERY -> KEY = N.NN", that matches the
@@ -26,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from attn_grade.labspec import DeliverableSpec
+from attn_grade.checks import gradcheck_table
+from attn_grade.labspec import DeliverableSpec, LabSpec
 from attn_grade.result import ChecklistItem, DeliverableResult, ExampleWeights, TestResult
 from attn_grade.runner import Call, CallOutcome, Limits, run_calls
 from attn_grade.safe_files import open_folder, read_regular, remove_file, write_file
@@ -56,13 +61,17 @@ class ScriptRun:
     # what the script wrote at each `produces` name, read from the run's own folder once
     # every student process was gone (None: not written, or not a plain single-link file)
     files: dict[str, bytes | None] = field(default_factory=dict)
+    # a script-gradcheck's: the grader's own measurement, (function, gradient) -> error
+    measured: dict = field(default_factory=dict)
 
 
 def script_deliverables(specs: tuple[DeliverableSpec, ...]) -> list[DeliverableSpec]:
-    return [d for d in specs if d.kind == "script-png"]
+    return [d for d in specs if d.kind in ("script-png", "script-gradcheck")]
 
 
-def run_script(spec: DeliverableSpec, submission: Path, limits: Limits) -> ScriptRun:
+def run_script(
+    spec: DeliverableSpec, submission: Path, limits: Limits, lab: LabSpec | None = None
+) -> ScriptRun:
     """Run the script in the sandbox; it writes into a folder of the run, and only the
     files it was asked for, if they are regular files, come back next to the submission.
 
@@ -74,10 +83,15 @@ def run_script(spec: DeliverableSpec, submission: Path, limits: Limits) -> Scrip
         return ScriptRun(spec, CallOutcome("missing", message=f"{script} not found"), started, "")
     names = [Path(name).name for name in _produces(spec)]
     call = Call(spec.id, Path(script).stem, None, [], {}, 0, produces=tuple(names))
-    record = run_calls(submission, [call], limits)  # every student process is gone after it
+    measuring = spec.kind == "script-gradcheck" and lab is not None
+    extra = gradcheck_table.table_calls(lab, spec) if measuring else []
+    record = run_calls(submission, [call, *extra], limits)  # every student process is gone after it
     for name in names:
         _copy_back(record.files.get(name), submission, name)
-    return ScriptRun(spec, record.outcomes[spec.id], started, record.output, record.files)
+    run = ScriptRun(spec, record.outcomes[spec.id], started, record.output, record.files)
+    if measuring:
+        run.measured = gradcheck_table.measure_table(lab, spec, record.outcomes)
+    return run
 
 
 def _copy_back(data: bytes | None, folder: Path, name: str) -> None:
@@ -115,15 +129,9 @@ def check_deliverables(
 def _check_script_png(spec, submission, scripts, example, _=str) -> tuple[str, str]:
     run = scripts[spec.id]
     script = spec.options["script"]
-    if run.outcome.status == "missing":
-        if run.outcome.message == f"{script} not found":  # run_script's own words
-            return "missing", _("{script} not found").format(script=script)
-        return "missing", run.outcome.message
-    if run.outcome.status != "ok":
-        where = f" ({run.outcome.where})" if run.outcome.where else ""
-        return "failed", _("{script} failed: {problem}").format(
-            script=script, problem=run.outcome.message + where
-        )
+    ran = _script_ran(run, script, _)
+    if ran is not None:
+        return ran
     names = _produces(spec)
     for n, name in enumerate(names, start=1):
         data = run.files.get(Path(name).name)  # read from the run's folder, not the student's
@@ -135,6 +143,26 @@ def _check_script_png(spec, submission, scripts, example, _=str) -> tuple[str, s
         if problem:
             return "failed", f"{name} {problem}"
     return "done", _("wrote {files}").format(files=", ".join(names))
+
+
+def _script_ran(run: ScriptRun, script: str, _: Callable[[str], str]) -> tuple[str, str] | None:
+    """None when the script ran to its end, else the deliverable's status and message."""
+    if run.outcome.status == "missing":
+        if run.outcome.message == f"{script} not found":  # run_script's own words
+            return "missing", _("{script} not found").format(script=script)
+        return "missing", run.outcome.message
+    if run.outcome.status != "ok":
+        where = f" ({run.outcome.where})" if run.outcome.where else ""
+        return "failed", _("{script} failed: {problem}").format(
+            script=script, problem=run.outcome.message + where
+        )
+    return None
+
+
+def _check_script_gradcheck(spec, submission, scripts, example, _=str) -> tuple[str, str]:
+    run = scripts[spec.id]
+    ran = _script_ran(run, spec.options["script"], _)
+    return ran if ran is not None else gradcheck_table.check_table(spec, run, _)
 
 
 def png_problem(data: bytes, _: Callable[[str], str] = str) -> str | None:
@@ -326,6 +354,7 @@ def _positions(tokens: list[str], word: str) -> list[int]:
 
 _CHECKS: dict[str, Callable] = {
     "script-png": _check_script_png,
+    "script-gradcheck": _check_script_gradcheck,
     "report-answer": _check_report_answer,
     "report-score": _check_report_score,
 }

@@ -16,6 +16,7 @@ import numpy as np
 
 from attn_grade import deliverables as dl
 from attn_grade.cases import EXAMPLE_KEY, Case, test_case
+from attn_grade.checks.gradient import gradient_calls, judge_gradient
 from attn_grade.checks.speed import judge_speed, speed_call
 from attn_grade.compare import compare
 from attn_grade.diagnose import MODIFIES_INPUT, diagnose, modified_inputs
@@ -122,9 +123,10 @@ def _grade_folder(
 
     scripts = dl.script_deliverables(specs)
     with ThreadPoolExecutor(max_workers=max(1, len(scripts))) as pool:
-        script_runs = [pool.submit(dl.run_script, d, submission, limits) for d in scripts]
+        script_runs = [pool.submit(dl.run_script, d, submission, limits, lab) for d in scripts]
         probes = {c.key: probe_calls(lab, c) for c in cases}
         calls = [_call(lab, c) for c in cases]
+        calls += [g for c in cases for g in gradient_calls(lab, c)]  # a gradient test's forward
         calls += [p.call(key) for key, ps in probes.items() for p in ps]
         record = run_calls(submission, calls, limits)
         runs = {f.result().spec.id: f.result() for f in script_runs}
@@ -195,6 +197,8 @@ def _judge_kind(
     assert case.test is not None
     if case.test.kind == "speed":
         return judge_speed(lab, case, outcome, expectation, lang, judge)
+    if case.test.kind == "gradient":
+        return judge_gradient(lab, case, outcome, expectation, lang, probes, judge)
     return judge(lab, case, outcome, expectation, lang, probes)
 
 

@@ -24,9 +24,11 @@ from attn_grade.errors import LabSpecError, UsageError
 LABS_DIR = Path(__file__).parent / "labs"
 VISIBILITIES = ("public", "hidden")
 # test kinds: "values" compares outputs (and raises, check_unchanged); "speed" times two
-# functions in the student's process (checks/speed.py). A kind's own options sit in a
-# table of the test named after the kind, e.g. [tests.speed].
-TEST_KINDS = ("values", "speed")
+# functions in the student's process (checks/speed.py); "gradient" grades a backward like
+# "values" and checks it against centred differences of the student's forward
+# (checks/gradient.py). A kind's own options sit in a table of the test named after the
+# kind, e.g. [tests.speed].
+TEST_KINDS = ("values", "speed", "gradient")
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,8 @@ def public_spec(text: str) -> str:
     """A lab.toml without its hidden tests' tables; comments and everything else kept."""
     blocks, current = [], []
     for line in text.splitlines(keepends=True):
-        if _HEADER.match(line.strip()) and current:
+        # a test's own table ([tests.speed], [tests.gradient]) goes with its [[tests]]
+        if _HEADER.match(line.strip()) and current and not line.startswith("[tests."):
             blocks.append("".join(current))
             current = []
         current.append(line)
