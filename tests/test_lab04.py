@@ -266,7 +266,7 @@ def test_speed_specs_are_checked():
         speed_options(lab, bad)
     spec = {"lab": {"id": "x", "title": "x", "modules": ["m"]},
             "functions": {"f": {"module": "m"}},
-            "tests": [{"name": "t", "function": "f", "kind": "gradient"}]}
+            "tests": [{"name": "t", "function": "f", "kind": "telepathy"}]}
     with pytest.raises(LabSpecError, match="kind must be one of"):
         parse_lab(spec, SOLUTIONS)
     assert [t.kind for t in lab.tests].count("speed") == 1
