@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -662,13 +663,17 @@ def test_a_tree_deeper_than_the_recursion_limit_is_no_grader_error(tmp_path):
             os.chdir("d")
     finally:
         os.chdir(tmp_path)
-    before = set(os.listdir(tempfile.gettempdir()))
-    result = grade("lab01", folder, hidden=False, only=DEFAULT_ONLY)
-    assert {t.status for t in result.tests} == {"passed"}, [(t.name, t.message) for t in result.tests]
-    left = {n for n in set(os.listdir(tempfile.gettempdir())) - before if n.startswith("attn-grade-")}
-    assert left == set()
-    assert len(batch.fingerprint(folder)) == 64  # the batch's fingerprint walks it too
-    remove_tree(deep)  # pytest's own clean-up of old tmp_paths recurses
+    try:
+        before = set(os.listdir(tempfile.gettempdir()))
+        result = grade("lab01", folder, hidden=False, only=DEFAULT_ONLY)
+        statuses = {t.status for t in result.tests}
+        assert statuses == {"passed"}, [(t.name, t.message) for t in result.tests]
+        ours = re.compile(rf"^attn-grade-[a-z]+-{os.getpid()}-")  # not another process's
+        left = {n for n in set(os.listdir(tempfile.gettempdir())) - before if ours.match(n)}
+        assert left == set()
+        assert len(batch.fingerprint(folder)) == 64  # the batch's fingerprint walks it too
+    finally:
+        remove_tree(deep)  # pytest's own clean-up of old tmp_paths recurses
 
 
 def test_remove_tree_removes_what_shutil_rmtree_cannot(tmp_path):

@@ -151,7 +151,10 @@ def check(
             raise UsageError(f"--html: {one_line(html_file)} is a folder; give a file name")
         if not html_file.parent.is_dir():
             raise UsageError(f"--html: {one_line(html_file.parent)} is not a folder")
-    preload = threading.Thread(target=_preload_matplotlib, daemon=True)
+    # not a daemon: the interpreter joins it before it shuts down. A daemon thread still
+    # importing matplotlib's C extensions while an early error (nothing to grade) ended
+    # the process made the interpreter's exit crash with SIGSEGV (seen under load).
+    preload = threading.Thread(target=_preload_matplotlib, name="attn-grade-preload")
     if png:
         preload.start()
     from attn_grade.grading import grade
