@@ -19,7 +19,7 @@ import tomllib
 from attn_grade.labspec import LABS_DIR, lab_ids
 from attn_grade.language import checked_language
 from attn_grade.translation import DOMAIN, LOCALE_DIR, translator
-from conftest import KIT_ROOT, SOLUTIONS, copy_reference, write_stubs
+from conftest import KIT_ROOT, SOLUTIONS, committed, copy_reference, write_stubs
 
 babel = pytest.importorskip("babel", reason="Babel (the [dev] extra) reads the catalogs")
 from babel.messages.extract import extract_from_dir  # noqa: E402
@@ -452,3 +452,112 @@ def test_gradescope_results_in_portuguese(tmp_path):
     assert any("erro provável (missing-scale): Os scores não foram escalados" in t["output"]
                for t in failed)
     assert any(t["name"].startswith("visualize.py desenha") for t in results["tests"])
+
+
+# ------------------------------------------------------------ the handouts in Portuguese
+HANDOUT_TWINS = (("README.md", "README.pt-BR.md"), ("CHECKLIST.md", "CHECKLIST.pt-BR.md"),
+                 ("REPORT.md", "REPORT.pt-BR.md"))
+# what a translation must keep as it is: the tags the grader reads, the headings' shape,
+# the code, the identifiers in backticks, the answers' score lines and the ticks
+HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+INLINE_CODE = re.compile(r"`([^`]+)`")
+# inline code that carries language: the score line's form, and the handouts' own names
+TRANSLATED_CODE = re.compile(r"^(Score|Peso):|\.pt-BR\.md$")
+
+
+def _skeleton(text: str) -> dict[str, list]:
+    """The parts of a handout that are the same in every language."""
+    from attn_grade.deliverables import CHECK_TAG, ITEM, READING_TAG, SCORE_LINE
+
+    lines = text.splitlines()
+    headings = []
+    for line in lines:
+        found = HEADING.match(line)
+        if found:  # its level, its (a) label, and its code (`softmax.py`)
+            label = re.match(r"\(\w\)", found[2])
+            headings.append((len(found[1]), label[0] if label else "",
+                             INLINE_CODE.findall(found[2])))
+    code, previous = [], ""
+    for line in lines:  # indented code blocks (not a list item's continuation)
+        if line.startswith("    ") and line.strip() and (not previous.strip() or previous in code):
+            code.append(line)
+        previous = line
+    return {
+        "headings": headings,
+        "check tags": CHECK_TAG.findall(text),
+        "reading tags": READING_TAG.findall(text),
+        "checklist ticks": [m["tick"] for m in map(ITEM.match, lines) if m],
+        "code blocks": [" ".join(line.split(" #")[0].split()) for line in code],
+        "inline code": sorted({" ".join(c.split()) for c in INLINE_CODE.findall(text)
+                               if not TRANSLATED_CODE.search(c)}),
+        "score lines": [m.group("query", "key", "weight")
+                        for m in map(SCORE_LINE.search, lines) if m],
+    }
+
+
+def _handout(place: str, lab: str, name: str) -> str:
+    if place == "exercises":  # as committed: a student's own work lives in the working tree
+        return committed(f"exercises/{lab}/{name}")
+    return (KIT_ROOT / place / lab / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lab", lab_ids())
+@pytest.mark.parametrize("place", ["exercises", "solutions"])
+@pytest.mark.parametrize(("english", "portuguese"), HANDOUT_TWINS)
+def test_each_handout_has_a_portuguese_twin_kept_in_step(lab, place, english, portuguese):
+    """README, CHECKLIST and REPORT of each lab have a .pt-BR.md beside them with the same
+    skeleton: a change on one side alone (a check tag, a heading, a code block, a
+    function name, a tick, a score line) fails here until the other side follows."""
+    try:
+        translated = _handout(place, lab, portuguese)
+    except FileNotFoundError:
+        pytest.fail(f"{place}/{lab}/{portuguese} is missing: translate {english} beside it")
+    source = _skeleton(_handout(place, lab, english))
+    twin = _skeleton(translated)
+    for part in source:
+        assert twin[part] == source[part], (
+            f"{place}/{lab}: {portuguese} and {english} differ in their {part}"
+        )
+    assert "é" in translated or "ã" in translated or "ç" in translated  # written in Portuguese
+
+
+def test_the_grader_reads_the_handout_the_student_filled(tmp_path):
+    """The kit ships REPORT.md and REPORT.pt-BR.md (CHECKLIST too); a student fills one.
+    The grader reads the one filled more, and on a tie the one in the report's language."""
+    from attn_grade.deliverables import filled_handout
+
+    folder = tmp_path / "lab01"
+    folder.mkdir()
+    for english, portuguese in HANDOUT_TWINS[1:]:
+        (folder / english).write_text(committed(f"exercises/lab01/{english}"), encoding="utf-8")
+        (folder / portuguese).write_text(committed(f"exercises/lab01/{portuguese}"), "utf-8")
+    for name, twin in HANDOUT_TWINS[1:]:  # both untouched: the language decides
+        assert filled_handout(folder, name, "en").name == name
+        assert filled_handout(folder, name, "pt").name == twin
+    checklist = folder / "CHECKLIST.pt-BR.md"
+    checklist.write_text(checklist.read_text("utf-8").replace("- [ ]", "- [x]", 1), "utf-8")
+    assert filled_handout(folder, "CHECKLIST.md", "en").name == "CHECKLIST.pt-BR.md"
+    report = folder / "REPORT.md"
+    report.write_text(report.read_text("utf-8") + "\nThe variance grows with d_k.\n", "utf-8")
+    assert filled_handout(folder, "REPORT.md", "pt").name == "REPORT.md"
+    (folder / "REPORT.md").unlink()
+    assert filled_handout(folder, "REPORT.md", "en").name == "REPORT.pt-BR.md"
+    (folder / "REPORT.pt-BR.md").unlink()
+    assert filled_handout(folder, "REPORT.md", "pt").name == "REPORT.md"  # neither: named
+
+
+def test_a_report_and_checklist_written_in_portuguese_are_graded(tmp_path):
+    """The reference with its English handouts as templates and its Portuguese ones
+    filled: every deliverable is done, and the Portuguese checklist is the one read,
+    whatever the report's language."""
+    from attn_grade.grading import grade
+
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    for english, _portuguese in HANDOUT_TWINS[1:]:
+        (folder / english).write_text(committed(f"exercises/lab01/{english}"), encoding="utf-8")
+    for lang in ("en", "pt"):
+        result = grade("lab01", folder, hidden=False, lang=lang)
+        assert all(d.status == "done" for d in result.deliverables), result.deliverables
+        assert any("REPORT.pt-BR.md (a)" in d.message for d in result.deliverables)
+        assert result.checklist and all(item.ticked for item in result.checklist)
+        assert result.checklist[0].text.startswith("Assistir à aula")

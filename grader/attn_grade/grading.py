@@ -166,7 +166,9 @@ def _grade_folder(
         submission=shown,
         tests=tests,
         deliverables=delivered,
-        checklist=dl.read_checklist(submission / "CHECKLIST.md", tests, delivered),
+        checklist=dl.read_checklist(
+            dl.filled_handout(submission, "CHECKLIST.md", lang), tests, delivered
+        ),
         example=example,
         hidden_tests_ran=reference is not None,
         seed=seed if reference is not None else None,
