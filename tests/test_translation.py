@@ -171,9 +171,10 @@ CHECKLIST_PT = """# Checklist
 """
 # English words that Portuguese sentences do not use (numbers, identifiers and file
 # names never contain them as separate words; mask and max are argument and function
-# names the Portuguese hints quote, so they are not in the list)
+# names the Portuguese hints quote, so they are not in the list; nor is "for", a
+# Portuguese verb too: "se o máximo não for subtraído")
 ENGLISH_WORDS = {
-    "the", "of", "and", "is", "are", "not", "your", "you", "with", "in", "on", "to", "for",
+    "the", "of", "and", "is", "are", "not", "your", "you", "with", "in", "on", "to",
     "was", "were", "got", "expected", "should", "values", "differ", "shape", "wrong",
     "missing", "passed", "tests", "hidden", "score", "weights", "mistake", "likely",
     "found", "words", "least", "write", "add", "line", "like", "section", "heatmap",

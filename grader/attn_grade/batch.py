@@ -234,7 +234,7 @@ def grade_entry(config: BatchConfig, task: Task) -> dict[str, Any]:
         report = _write_feedback(config.out, entry.student, result, config.png)
     except (SubmissionError, UsageError) as exc:
         report = gb.error_report(
-            lab, entry.student, str(entry.path), gb.INVALID, str(exc), task.seed
+            lab, entry.student, str(entry.path), gb.INVALID, exc.translated(config.lang), task.seed
         )
     except Exception as exc:  # noqa: BLE001 - the grader's own failure, never the student's
         report = _grader_error(config, lab, task, exc)

@@ -26,7 +26,7 @@ from attn_grade.cli_options import (
 from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.language import checked_language
 from attn_grade.report.plain import one_line
-from attn_grade.translation import gettext_for
+from attn_grade.translation import N_, Sentence, gettext_for
 
 app = typer.Typer(
     name="attn-grade",
@@ -49,10 +49,13 @@ def command(name: str | None = None) -> Callable[[Callable], Callable]:
             try:
                 return function(*args, **kwargs)
             except AttnGradeError as exc:
-                show_error(str(exc), exc.exit_code, as_json)
+                show_error(exc.translated(_error_language(kwargs.get("lang"))), exc.exit_code,
+                           as_json)
                 raise typer.Exit(exc.exit_code) from None
             except OSError as exc:
-                message, code = os_error_message(exc, _paths_given(kwargs))
+                message, code = os_error_message(
+                    exc, _paths_given(kwargs), _error_language(kwargs.get("lang"))
+                )
                 show_error(message, code, as_json)
                 raise typer.Exit(code) from None
 
@@ -60,6 +63,25 @@ def command(name: str | None = None) -> Callable[[Callable], Callable]:
         return function
 
     return register
+
+
+def _error_language(lang: object) -> str:
+    """The language of an error message: --lang's, else the default (English when
+    --lang itself is what is wrong)."""
+    try:
+        return checked_language(lang if isinstance(lang, str) else None)
+    except UsageError:
+        return "en"
+
+
+def _language_of(args: list[str]) -> str:
+    """--lang's value in a command line that may not parse, for the error about it."""
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return _error_language(args[i + 1])
+        if arg.startswith("--lang="):
+            return _error_language(arg.partition("=")[2])
+    return _error_language(None)
 
 
 def _paths_given(options: dict) -> list[Path]:
@@ -148,9 +170,11 @@ def check(
     lang = checked_language(lang)
     if html_file is not None:  # said before grading, not after
         if html_file.is_dir() or html_file.name in ("", ".", ".."):
-            raise UsageError(f"--html: {one_line(html_file)} is a folder; give a file name")
+            raise UsageError(Sentence(N_("--html: {path} is a folder; give a file name"),
+                                      {"path": one_line(html_file)}))
         if not html_file.parent.is_dir():
-            raise UsageError(f"--html: {one_line(html_file.parent)} is not a folder")
+            raise UsageError(Sentence(N_("--html: {path} is not a folder"),
+                                      {"path": one_line(html_file.parent)}))
     preload = threading.Thread(target=_preload_matplotlib, daemon=True)
     if png:
         preload.start()
@@ -200,26 +224,39 @@ def check(
     raise typer.Exit(0 if result.all_tests_passed else 1)
 
 
+LIST_COLUMNS = {  # the `list` table's columns: id -> header
+    "lab": N_("lab"), "title": N_("title"), "level": N_("level"), "time": N_("time"),
+    "needs": N_("needs"), "tests": N_("tests"), "points": N_("points"),
+}
+LEVELS = {"beginner": N_("beginner"), "intermediate": N_("intermediate"),
+          "advanced": N_("advanced")}
+
+
 @command("list")
-def list_labs() -> None:
+def list_labs(
+    lang: Annotated[
+        str | None, typer.Option(help="Language of the table: en or pt (default: from $LANG).")
+    ] = None,
+) -> None:
     """List the labs in the order to do them."""
     from rich.table import Table
 
     from attn_grade.labspec import lab_ids, load_lab
 
+    _ = gettext_for(checked_language(lang))
     table = Table(
-        title="attn-grade labs, in the order to do them",
-        caption="tests: public+hidden; points include deliverables",
+        title=_("attn-grade labs, in the order to do them"),
+        caption=_("tests: public+hidden; points include deliverables"),
     )
-    for column in ("lab", "title", "level", "time", "needs", "tests", "points"):
-        table.add_column(column, no_wrap=column != "title", overflow="fold")
+    for column, header in LIST_COLUMNS.items():
+        table.add_column(_(header), no_wrap=column != "title", overflow="fold")
     for lab_id in lab_ids():
         lab = load_lab(lab_id)
         points = lab.max_test_points + sum(d.points for d in lab.deliverables)
         table.add_row(
             lab.id,
-            lab.title,
-            lab.level,
+            lab.titled(checked_language(lang)),
+            _(LEVELS[lab.level]) if lab.level in LEVELS else lab.level,
             f"~{lab.minutes} min",
             ", ".join(lab.prerequisites) or "-",
             f"{len(lab.tests_with('public'))}+{len(lab.tests_with('hidden'))}",
@@ -320,6 +357,7 @@ def main(argv: list[str] | None = None) -> None:
     click = sys.modules[typer.BadParameter.__module__]
     args = sys.argv[1:] if argv is None else list(argv)
     as_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+    _ = gettext_for(_language_of(args[: args.index("--")] if "--" in args else args))
     no_args_help = getattr(click, "NoArgsIsHelpError", ())
     click_error = click.ClickException
     try:
@@ -333,18 +371,21 @@ def main(argv: list[str] | None = None) -> None:
         context = getattr(exc, "ctx", None)
         name = context.command_path.partition(" ")[2] if context is not None else ""
         where = f"{name}: " if name else ""
-        hint = f" (see {context.command_path} --help)" if context is not None else ""
+        hint = (" " + _("(see {command} --help)").format(command=context.command_path)
+                if context is not None else "")
         show_error(f"{where}{exc.format_message()}{hint}", USAGE, as_json)
         code = USAGE
     except typer.Abort:
-        show_error("interrupted", 130, as_json)
+        show_error(_("interrupted"), 130, as_json)
         code = 130
     except Exception as exc:  # a bug: still one line, with a way to see the traceback
         if os.environ.get("ATTN_GRADE_TRACEBACK"):
             raise
         show_error(
-            f"internal error, not a verdict on your code: {type(exc).__name__}: {exc} "
-            "(ATTN_GRADE_TRACEBACK=1 shows where)",
+            _(
+                "internal error, not a verdict on your code: {error} "
+                "(ATTN_GRADE_TRACEBACK=1 shows where)"
+            ).format(error=f"{type(exc).__name__}: {exc}"),
             GRADER_FAILED,
             as_json,
         )

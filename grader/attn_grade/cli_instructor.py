@@ -10,6 +10,7 @@ import typer
 
 from attn_grade.cli_options import folder_target, solutions_option
 from attn_grade.errors import UsageError
+from attn_grade.language import checked_language
 from attn_grade.reference import require_solutions
 
 
@@ -23,18 +24,23 @@ def nbgrader_course(
         int, typer.Option(min=1, help="Seconds per notebook cell when nbgrader runs it.")
     ] = 120,
     solutions: Annotated[Path | None, solutions_option()] = None,
+    lang: Annotated[
+        str,
+        typer.Option(help="Language of the notebook's text and its feedback: en or pt."),
+    ] = "en",
 ) -> None:
     """Write COURSE_DIR/source/LAB/LAB.ipynb (and nbgrader_config.py if absent) from the
     reference; then run `nbgrader generate_assignment LAB` in COURSE_DIR."""
     from attn_grade.labspec import load_lab
     from attn_grade.nbgrader_course import write_course
 
+    lang = checked_language(lang)
     spec = load_lab(lab)
     if not course_id.strip():
         raise UsageError("--course-id must not be empty")
     reference = require_solutions(spec, solutions, "the notebook is made from them")
     folder_target(course_dir, "COURSE_DIR")
-    for path in write_course(spec, reference, course_dir, course_id, timeout):
+    for path in write_course(spec, reference, course_dir, course_id, timeout, lang):
         typer.echo(f"wrote {path}")
     if find_spec("nbgrader") is None:
         typer.echo(

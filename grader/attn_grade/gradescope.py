@@ -38,7 +38,7 @@ from attn_grade.report.plain import plain
 from attn_grade.report.terminal import STATUS_WORD
 from attn_grade.result import PASSED, LabResult
 from attn_grade.tempdirs import private_tempdir
-from attn_grade.translation import N_, gettext_for
+from attn_grade.translation import N_, Sentence, gettext_for
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 BUNDLE_CONFIG = "attn_grade_bundle.json"
@@ -210,7 +210,9 @@ def run_autograder(root: Path) -> dict[str, Any]:
             )
         results = gradescope_results(result, config["hidden_visibility"])
     except (SubmissionError, UsageError) as exc:
-        output = _("Your submission could not be graded: {reason}").format(reason=plain(exc))
+        output = _("Your submission could not be graded: {reason}").format(
+            reason=plain(exc.translated(lang))
+        )
         results = {"score": 0.0, "output": output}
         results["tests"] = []
     results["execution_time"] = round(time.monotonic() - started)
@@ -236,8 +238,11 @@ def find_submission(folder: Path, lab: LabSpec) -> Path:
     if len(folders) == 1:
         return find_submission(folders[0], lab)
     wanted = ", ".join(f"{m}.py" for m in lab.modules)
-    found = ", ".join(p.name for p in visible) or "nothing"
-    raise SubmissionError(f"expected {wanted}, or one notebook, zip or .py file; found {found}")
+    found = ", ".join(p.name for p in visible) or Sentence(N_("nothing"))
+    raise SubmissionError(Sentence(
+        N_("expected {wanted}, or one notebook, zip or .py file; found {found}"),
+        {"wanted": wanted, "found": found},
+    ))
 
 
 @contextmanager

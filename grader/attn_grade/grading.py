@@ -40,7 +40,7 @@ from attn_grade.runner import Call, CallOutcome, Limits, run_calls
 from attn_grade.sandbox.launch import keep_private
 from attn_grade.shape_errors import explain as explain_shape_error
 from attn_grade.submission import open_submission
-from attn_grade.translation import gettext_for
+from attn_grade.translation import N_, Sentence, gettext_for
 
 
 def grade(
@@ -67,7 +67,8 @@ def grade(
     if only is not None:
         unknown = sorted(set(only) - {t.name for t in lab.tests})
         if unknown:
-            raise UsageError(f"{lab.id} has no test named {', '.join(unknown)}")
+            raise UsageError(Sentence(N_("{lab} has no test named {names}"),
+                                      {"lab": lab.id, "names": ", ".join(unknown)}))
     with open_submission(Path(submission), lab) as folder:
         return _grade_folder(
             lab, folder, str(submission), solutions, hidden, seed, lang, limits, only, deliverables
@@ -378,7 +379,7 @@ def _describe_failure(
         return TIMEOUT, outcome_text(outcome, lang)
     if outcome.status in ("bad-return", "bad-value"):
         return FAILED, _("{problem} (expected {signature} to return arrays)").format(
-            problem=outcome.message, signature=signature
+            problem=outcome_text(outcome, lang), signature=signature
         )
     message = f"{outcome_text(outcome, lang)}{where}"
     explained = explain_shape_error(outcome.message, lang)
