@@ -6,10 +6,12 @@ the English report stays as it was."""
 from __future__ import annotations
 
 import gettext
+import html
 import io
 import json
 import os
 import re
+import shutil
 import string
 import subprocess
 import sys
@@ -562,3 +564,161 @@ def test_a_report_and_checklist_written_in_portuguese_are_graded(tmp_path):
         assert any("REPORT.pt-BR.md (a)" in d.message for d in result.deliverables)
         assert result.checklist and all(item.ticked for item in result.checklist)
         assert result.checklist[0].text.startswith("Assistir à aula")
+
+
+# NumPy's own text (what the student's code raised, shown as it is), when wrapped
+NUMPY_MATMUL_ERROR = re.compile(r"signature \(n\?,k\),\(k,m\?\)->\(n\?,m\?\) "
+                                r"\(size \d+ is\s+different\s+from\s+\d+\)")
+
+
+def _english_words(text: str, data: set[str] = frozenset()) -> list[str]:
+    """The ENGLISH_WORDS among the words of `text` (not parts of identifiers, paths or
+    file names), but for `data` (tokens of the example sentence) and lines quoting an
+    error's own text (NumPy's "ValueError: ...")."""
+    prose = "\n".join(line for line in text.splitlines() if "Error: " not in line)
+    prose = re.sub(NUMPY_MATMUL_ERROR, "", prose)  # the rest of a wrapped one
+    words = re.findall(r"(?<![\w./:-])[A-Za-z']+(?![\w./-]|:\w)", prose)
+    return sorted({w for w in words if w.lower() in ENGLISH_WORDS and w not in data})
+
+
+def _example_tokens() -> set[str]:
+    tokens = tomllib.loads((LABS_DIR / "lab01" / "lab.toml").read_text())["example"]["tokens"]
+    return set(tokens) | {t[:4] for t in tokens}
+
+
+def test_grade_summary_and_feedback_in_portuguese(tmp_path):
+    """`attn-grade grade --lang pt`: the class summary, the feedback file of a wrong
+    submission and the gradebook's reason for an unreadable one are Portuguese."""
+    import csv
+
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    wrong = _wrong_submission(tmp_path / "wrong")
+    shutil.copytree(wrong, submissions / "ana")
+    (submissions / "bruno.zip").write_text("not a zip")
+    out = tmp_path / "out"
+    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "LANG": "C.UTF-8"}
+    environment.pop("ATTN_GRADE_LANG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "grade", "lab01", str(submissions), "--out",
+         str(out), "--jobs", "1", "--seed", "3", "--lang", "pt"],
+        cwd=KIT_ROOT, capture_output=True, text=True, env=environment, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = done.stdout
+    for expected in ("2 estudante(s)", "corrigidas: 1", "inválidas: 1", "distribuição das notas",
+                     "erros mais comuns", "planilha de notas:"):
+        assert expected in summary, (expected, summary)
+    assert not _english_words(summary), summary
+    feedback = (out / "students" / "ana" / "feedback.txt").read_text(encoding="utf-8")
+    assert "Erro provável: missing-scale" in feedback and "Entregas" in feedback
+    flat = " ".join(feedback.split())
+    assert not sorted(f for f in _english_fragments() if f in flat)
+    assert not _english_words(feedback, _example_tokens()), feedback
+    page = (out / "students" / "ana" / "feedback.html").read_text(encoding="utf-8")
+    assert '<html lang="pt-BR">' in page and "Erro provável" in page
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as handle:
+        bruno = next(row for row in csv.DictReader(handle) if row["student"] == "bruno")
+    assert "não é um arquivo zip legível" in bruno["note"], bruno
+
+
+def test_the_nbgrader_notebook_in_portuguese(tmp_path):
+    """`attn-grade nbgrader LAB --lang pt`: the handout is README.pt-BR.md, the grader's
+    markdown and test comments are Portuguese, and every cell calls the engine in pt;
+    without --lang the notebook is the English one, its cells unchanged."""
+    import nbformat
+    from attn_grade.cli import app
+    from typer.testing import CliRunner
+
+    notebooks = {}
+    for lang in ("pt", "en"):
+        course = tmp_path / lang
+        extra = ["--lang", lang] if lang == "pt" else []
+        done = CliRunner().invoke(app, ["nbgrader", "lab01", str(course), *extra])
+        assert done.exit_code == 0, done.output
+        notebooks[lang] = nbformat.read(str(course / "source" / "lab01" / "lab01.ipynb"), 4)
+    pt, en = notebooks["pt"], notebooks["en"]
+    markdown = "\n".join(c.source for c in pt.cells if c.cell_type == "markdown")
+    assert markdown.startswith("# Lab 01: softmax e atenção por produto escalar escalado")
+    for expected in ("## Como este notebook é corrigido", "--lang pt`",
+                     "## O seu relatório e o mapa de calor", "## O que escrever"):
+        assert expected in markdown, expected
+    grader_text = [c.source for c in pt.cells if c.cell_type == "markdown"
+                   and c.source.startswith(("## Como", "## O seu relatório"))]
+    assert len(grader_text) == 2 and not _english_words("\n".join(grader_text))
+    calls = [c.source for c in pt.cells if "check_test(" in c.source or "show_report(" in c.source]
+    assert calls and all('lang="pt"' in c for c in calls)
+    assert any("# softmax_rows: " in c and "pontos)" in c for c in calls)
+    hidden = [c.source for c in pt.cells if "BEGIN HIDDEN TESTS" in c.source]
+    assert hidden and all(c.startswith("# Um teste oculto") for c in hidden)
+    english_calls = [c.source for c in en.cells if "check_test(" in c.source]
+    assert english_calls and not any("lang=" in c for c in english_calls)
+    assert en.cells[0].source.startswith("# Lab 01: softmax and scaled dot-product attention")
+    assert [c.metadata.get("nbgrader") for c in en.cells] == [c.metadata.get("nbgrader")
+                                                              for c in pt.cells]
+
+
+def test_html_report_list_and_errors_in_portuguese(tmp_path, monkeypatch):
+    """The HTML report says it is Portuguese (<html lang>) and is; `list --lang pt`; an
+    error of the command line in the user's language, the English one unchanged."""
+    from attn_grade.cli import app
+    from attn_grade.grading import grade
+    from attn_grade.report.html import render_html
+    from typer.testing import CliRunner
+
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    (folder / "attention.py").write_text(WRONG_ATTENTION)
+    page = render_html(grade("lab01", folder, hidden=False, lang="pt"))
+    assert '<html lang="pt-BR">' in page
+    for expected in ("<h2>Testes</h2>", "<h2>Entregas</h2>", "o que verifica", "FALHOU"):
+        assert expected in page, expected
+    # what the student's code printed is its own; the readings' titles are their own
+    shown = re.sub(r'<style>.*?</style>|<pre class="output">.*?</pre>|<[^>]+>', " ", page,
+                   flags=re.S)
+    shown = re.sub(r'"[^"\n]*"', " ", html.unescape(shown))
+    assert not _english_words(shown, _example_tokens()), shown
+    assert '<html lang="en">' in render_html(grade("lab01", folder, hidden=False, lang="en"))
+
+    monkeypatch.delenv("ATTN_GRADE_LANG", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    runner = CliRunner()
+    listed = runner.invoke(app, ["list", "--lang", "pt"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and "Labs do attn-grade" in listed.output
+    assert "iniciante" in listed.output and "Máscaras e codificação posicional" in listed.output
+    assert not _english_words(listed.output)
+    assert "attn-grade labs, in the order" in runner.invoke(app, ["list"]).output
+    for args, portuguese, english in (
+        (["check", "lab99"], "Lab desconhecido: 'lab99'", "Unknown lab 'lab99'"),
+        (["check", "lab01", "--path", str(tmp_path / "nowhere")], "Não há pasta nem arquivo",
+         "No folder or file"),
+        (["progress", "--path", str(tmp_path / "nowhere")], "Não há pasta", "No folder"),
+    ):
+        said = runner.invoke(app, [*args, "--lang", "pt"])
+        assert said.exit_code == 2 and portuguese in said.output, said.output
+        assert english in runner.invoke(app, [*args, "--lang", "en"]).output
+
+
+def test_speed_and_limit_messages_in_portuguese():
+    """The speed test's verdict and the runner's notes on limits are the grader's words."""
+    import numpy as np
+    from attn_grade.checks.speed import SpeedOptions, _judge_times
+    from attn_grade.result import TestResult
+    from attn_grade.runner import CallOutcome, Limits, _limit_note
+    from attn_grade.translation import gettext_for
+
+    times = np.array([[0.001] * 5, [0.005] * 5])  # the matrix version only 5x faster
+    outcome = CallOutcome("ok", outputs=[times], wall_seconds=0.1)
+    options = SpeedOptions("slow", (), 10.0, 5, 1)
+    said = {}
+    for lang in ("pt", "en"):
+        result = TestResult("speed", "fast", "public", "passed", 2, 2)
+        batch = gettext_for(lang)("the same inputs")
+        said[lang] = _judge_times(result, outcome, options, "fast", "slow", batch, "",
+                                  gettext_for(lang)).message
+    assert said["en"] == ("slow 5 ms, fast 1 ms for the same inputs (median of 5): "
+                          "5.0x faster, needs 10x.")
+    assert said["pt"] == ("slow 5 ms, fast 1 ms para as mesmas entradas (mediana de 5): "
+                          "5.0x mais rápida; precisa de 10x.")
+    note = _limit_note("MemoryError", "", Limits())
+    assert note.translated("pt").startswith("limite de memória")
+    assert note.english().startswith("memory limit")

@@ -146,7 +146,7 @@ def _run_with_progress(config: Any, tasks: list, jobs: int, reports: list) -> No
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
-    from attn_grade.report.batch_summary import STATUS_SHOWN
+    from attn_grade.report.batch_summary import status_count
 
     shown = gettext_for(config.lang)
     counts: dict[str, int] = {}
@@ -157,8 +157,7 @@ def _run_with_progress(config: Any, tasks: list, jobs: int, reports: list) -> No
         def done(report: dict[str, Any]) -> None:
             reports.append(report)
             counts[report["status"]] = counts.get(report["status"], 0) + 1
-            text = ", ".join(f"{n} {shown(STATUS_SHOWN.get(status, status))}"
-                             for status, n in sorted(counts.items()))
+            text = ", ".join(status_count(n, status, shown) for status, n in sorted(counts.items()))
             progress.update(bar, advance=1, counts=text)
 
         batch.run_batch(config, tasks, jobs, done)

@@ -38,7 +38,7 @@ from attn_grade.report.plain import plain
 from attn_grade.report.terminal import STATUS_WORD
 from attn_grade.result import PASSED, LabResult
 from attn_grade.tempdirs import private_tempdir
-from attn_grade.translation import N_, Sentence, gettext_for
+from attn_grade.translation import N_, Sentence, gettext_for, where_text
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 BUNDLE_CONFIG = "attn_grade_bundle.json"
@@ -334,7 +334,7 @@ def _test_output(t: Any, _=str) -> str:
         return f"{status}: {plain(t.message)}" if t.message else status  # a speed test's times
     lines = [f"{status}: {plain(t.message)}"]  # the student's exception text, as plain text
     if t.where:
-        lines.append(_("where: {where}").format(where=plain(t.where)))
+        lines.append(_("where: {where}").format(where=plain(where_text(t.where, _))))
     if t.diagnosis:
         lines.append(
             _("likely mistake ({mistake}): {hint}").format(mistake=t.diagnosis, hint=t.hint)

@@ -40,7 +40,7 @@ from attn_grade.runner import Call, CallOutcome, Limits, run_calls
 from attn_grade.sandbox.launch import keep_private
 from attn_grade.shape_errors import explain as explain_shape_error
 from attn_grade.submission import open_submission
-from attn_grade.translation import N_, Sentence, gettext_for
+from attn_grade.translation import N_, Sentence, gettext_for, where_text
 
 
 def grade(
@@ -364,7 +364,7 @@ def _describe_failure(
     outcome: CallOutcome, signature: str, raises: str | None, lang: str = "en"
 ) -> tuple[str, str]:
     _ = gettext_for(lang)
-    where = f" ({outcome.where})" if outcome.where else ""
+    where = f" ({where_text(outcome.where, _)})" if outcome.where else ""
     if outcome.status == "not-implemented":
         return ERROR, _("not implemented yet") + where
     if outcome.status == "missing":

@@ -125,7 +125,7 @@ def test_cell_source(lab: LabSpec, test: TestSpec, lang: str = "en") -> str:
     hidden = _("A hidden test ({points}): it runs when your work is graded, on fresh inputs.")
     return (
         f"# {hidden.format(points=points)}\n"
-        f'check_implemented("{lab.id}", "{test.function}")\n'
+        f"check_implemented({_arguments(lab.id, lang, test.function)})\n"
         f"### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS"
     )
 

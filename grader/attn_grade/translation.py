@@ -24,6 +24,7 @@ not of the code: it is translated in lab.toml itself (``description_pt``, ``hint
 from __future__ import annotations
 
 import gettext
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -80,3 +81,17 @@ class Sentence:
             for k, v in self.params.items()
         }
         return Sentence(self.template, params)
+
+
+_WHERE = re.compile(r"(?P<file>.+?), line (?P<line>\d+)(?:, in (?P<function>.+))?")
+
+
+def where_text(where: str, _: Callable[[str], str]) -> str:
+    """A place in the student's code, 'attention.py, line 27, in f' (the sandbox writes it
+    like a Python traceback), translated with `_`; anything else as it is."""
+    found = _WHERE.fullmatch(where)
+    if found is None:
+        return where
+    if found["function"] is None:
+        return _("{file}, line {line}").format(file=found["file"], line=found["line"])
+    return _("{file}, line {line}, in {function}").format(**found.groupdict())

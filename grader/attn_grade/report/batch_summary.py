@@ -40,9 +40,14 @@ def print_summary(summary: dict[str, Any], console: Console, top: int = 8, lang:
         )
 
 
+def status_count(n: int, status: str, _: Callable[[str], str] = str) -> str:
+    """'3 graded': how many submissions have a gradebook status, in the summary's words."""
+    return _("{n} {status}").format(n=n, status=_(STATUS_SHOWN.get(status, status)))
+
+
 def _status_line(summary: dict[str, Any], _: Callable[[str], str] = str) -> str:
     parts = [
-        f"[{STATUS_STYLE.get(status, '')}]{n} {_(STATUS_SHOWN.get(status, status))}[/]"
+        f"[{STATUS_STYLE.get(status, '')}]{status_count(n, status, _)}[/]"
         for status, n in sorted(summary["statuses"].items())
     ]
     students = _("{n} students").format(n=summary["students"])

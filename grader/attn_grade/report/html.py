@@ -208,7 +208,7 @@ def _tests_table(result: LabResult) -> str:
             f'<td class="description dim">{text(t.description)}</td></tr>'
         )
         if t.status != "passed":
-            feedback = rich_html(_feedback(t, result.tests, hinted, said))
+            feedback = rich_html(_feedback(t, result.tests, hinted, said, _))
             rows.append(
                 f'<tr class="feedback"><td colspan="4"><pre class="text">{feedback}</pre></td></tr>'
             )
