@@ -15,6 +15,7 @@ import shutil
 import string
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import tomllib
@@ -722,3 +723,59 @@ def test_speed_and_limit_messages_in_portuguese():
     note = _limit_note("MemoryError", "", Limits())
     assert note.translated("pt").startswith("limite de memória")
     assert note.english().startswith("memory limit")
+
+
+def test_nbgrader_feedback_in_portuguese(tmp_path):
+    """The real nbgrader pipeline on a course made with --lang pt: a notebook with the
+    missing scale gets its likely mistake and hint in Portuguese in the autograded cell,
+    and a stub's hidden-test cell says so in Portuguese."""
+    pytest.importorskip("nbgrader")
+    import copy
+
+    import nbformat
+    import test_nbgrader as pipeline
+    from attn_grade.cli import app
+    from typer.testing import CliRunner
+
+    kernels = tmp_path / "jupyter" / "kernels" / "python3"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (attn-grade tests)", "language": "python",
+    }))
+    paths = [str(tmp_path / "jupyter")]
+    if sys.base_prefix != sys.prefix:
+        paths.append(str(Path(sys.base_prefix) / "share" / "jupyter"))
+    env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths), "NO_COLOR": "1"}
+    env.pop("ATTN_GRADE_SOLUTIONS", None)
+    env.pop("ATTN_GRADE_LANG", None)  # the notebook's cells say pt themselves
+
+    course = tmp_path / "course"
+    made = CliRunner().invoke(app, ["nbgrader", "lab01", str(course), "--lang", "pt"])
+    assert made.exit_code == 0, made.output
+    pipeline._nbgrader(env, course, "generate_assignment", "lab01")
+    source = nbformat.read(str(course / "source" / "lab01" / "lab01.ipynb"), 4)
+    release = nbformat.read(str(course / "release" / "lab01" / "lab01.ipynb"), 4)
+    notebooks = pipeline._submissions("lab01", source, release)
+    chosen = {"mistake": notebooks[pipeline.MISTAKE], "stub": copy.deepcopy(release)}
+    for student, notebook in chosen.items():
+        folder = course / "submitted" / student / "lab01"
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, str(folder / "lab01.ipynb"))
+    pipeline._nbgrader(env, course, "autograde", "lab01")
+
+    def outputs(student: str, grade_id: str) -> str:
+        path = course / "autograded" / student / "lab01" / "lab01.ipynb"
+        return pipeline._outputs(nbformat.read(str(path), 4), grade_id)
+
+    wrong = re.sub(r"\x1b\[[0-9;]*m", "", outputs("mistake", "test_attention_single"))
+    assert "Erro provável: missing-scale" in wrong and "Os scores não foram escalados" in wrong
+    # IPython's traceback around the cell's AssertionError is Python's: its frames and
+    # numbered source lines are code, not sentences
+    prose = [line for line in wrong.splitlines() if "Traceback" not in line
+             and not re.match(r"\s*(File |Cell |-+>|\d+ )", line)]
+    assert not _english_words("\n".join(prose), _example_tokens()), wrong
+    spec = tomllib.loads((LABS_DIR / "lab01" / "lab.toml").read_text(encoding="utf-8"))
+    hidden = next(t["name"] for t in spec["tests"] if t.get("visibility") == "hidden")
+    stub = re.sub(r"\x1b\[[0-9;]*m", "", outputs("stub", f"test_{hidden}"))
+    assert "ainda não foi implementada" in stub, stub
