@@ -779,3 +779,37 @@ def test_nbgrader_feedback_in_portuguese(tmp_path):
     hidden = next(t["name"] for t in spec["tests"] if t.get("visibility") == "hidden")
     stub = re.sub(r"\x1b\[[0-9;]*m", "", outputs("stub", f"test_{hidden}"))
     assert "ainda não foi implementada" in stub, stub
+
+
+def test_the_student_kit_ships_the_portuguese_handouts(tmp_path):
+    """`attn-grade release`: each lab's .pt-BR.md handouts beside the English ones, as
+    committed, and the students' guide in Portuguese."""
+    from attn_grade.labspec import load_lab
+    from attn_grade.release import build_release
+
+    handouts = tmp_path / "handouts"
+    write_stubs("lab01", handouts / "lab01")
+    for _english, portuguese in HANDOUT_TWINS:
+        (handouts / "lab01" / portuguese).write_text(
+            committed(f"exercises/lab01/{portuguese}"), encoding="utf-8"
+        )
+    kit = tmp_path / "kit"
+    build_release(kit, [load_lab("lab01")], {"lab01": SOLUTIONS / "lab01"}, handouts=handouts)
+    for _english, portuguese in HANDOUT_TWINS:
+        shipped = (kit / "exercises" / "lab01" / portuguese).read_text(encoding="utf-8")
+        assert shipped == committed(f"exercises/lab01/{portuguese}")
+    assert (kit / "README.pt-BR.md").is_file()
+    assert "README.pt-BR.md" in (kit / "README.md").read_text(encoding="utf-8")
+
+
+def test_progress_counts_the_checklist_the_student_ticked(tmp_path):
+    """A student who ticks CHECKLIST.pt-BR.md: progress counts those ticks (and the
+    readings they cite), in either language."""
+    from attn_grade.progress import gather_progress
+
+    folder = write_stubs("lab01", tmp_path / "work" / "lab01")
+    text = committed("exercises/lab01/CHECKLIST.pt-BR.md").replace("- [ ]", "- [x]", 3)
+    (folder / "CHECKLIST.pt-BR.md").write_text(text, encoding="utf-8")
+    for lang in ("en", "pt"):
+        lab01 = next(p for p in gather_progress(tmp_path / "work", lang).labs if p.lab == "lab01")
+        assert lab01.checklist_done == 3 and lab01.readings_ticked, lang
