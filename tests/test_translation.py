@@ -697,6 +697,16 @@ def test_html_report_list_and_errors_in_portuguese(tmp_path, monkeypatch):
         said = runner.invoke(app, [*args, "--lang", "pt"])
         assert said.exit_code == 2 and portuguese in said.output, said.output
         assert english in runner.invoke(app, [*args, "--lang", "en"]).output
+    broken = tmp_path / "lab01.ipynb"  # a submission that cannot be read: the student's to fix
+    broken.write_text('{"cells": [')
+    said = runner.invoke(app, ["check", "lab01", "--path", str(broken), "--lang", "pt"])
+    assert said.exit_code == 1 and "não é um notebook legível" in said.output, said.output
+    assert "is not a readable notebook" in runner.invoke(
+        app, ["check", "lab01", "--path", str(broken), "--lang", "en"]).output
+    broken.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "x = 1"}]}))
+    said = runner.invoke(app, ["check", "lab01", "--path", str(broken), "--lang", "pt"])
+    assert "nenhuma célula de código define softmax" in said.output, said.output
+    assert not _english_words(said.output.replace("(x, axis=-1)", "")), said.output
 
 
 def test_speed_and_limit_messages_in_portuguese():

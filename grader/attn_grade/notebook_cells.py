@@ -115,7 +115,7 @@ def _not_defined(lab: LabSpec, function: str, extracted: Extracted, lang: str = 
         signature=lab.functions[function].signature
     )
     for skipped in extracted.skipped:
-        message += "\n" + _("Skipped {cell}.").format(cell=skipped)
+        message += "\n" + _("Skipped {cell}.").format(cell=skipped.translated(lang))
     return message
 
 
