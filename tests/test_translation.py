@@ -823,3 +823,31 @@ def test_progress_counts_the_checklist_the_student_ticked(tmp_path):
     for lang in ("en", "pt"):
         lab01 = next(p for p in gather_progress(tmp_path / "work", lang).labs if p.lab == "lab01")
         assert lab01.checklist_done == 3 and lab01.readings_ticked, lang
+
+
+def test_every_command_has_lang():
+    """--lang on every command (reading's filters the resources, and shows the table in pt)."""
+    import typer
+    from attn_grade.cli import app
+
+    commands = typer.main.get_command(app).commands
+    lacking = sorted(name for name, command in commands.items()
+                     if "--lang" not in {o for p in command.params for o in getattr(p, "opts", [])})
+    assert not lacking, lacking
+
+
+def test_no_message_is_marked_inside_an_f_string():
+    """Babel's extractor does not look inside f-strings: a _("...") there would never reach
+    the catalog, and stay English in every language."""
+    import tokenize
+
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        with path.open("rb") as handle:
+            for token in tokenize.tokenize(handle.readline):
+                prefix = re.match(r"[A-Za-z]*", token.string)[0].lower()
+                if token.type == tokenize.STRING and "f" in prefix and re.search(
+                    r"\b(_|N_)\(\s*[\"']", token.string
+                ):
+                    found.append(f"{path.relative_to(PACKAGE)}:{token.start[0]}")
+    assert not found, found

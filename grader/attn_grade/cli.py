@@ -224,6 +224,7 @@ def check(
     raise typer.Exit(0 if result.all_tests_passed else 1)
 
 
+LANG_OPTION = typer.Option(help="Language of the messages: en or pt (default: from $LANG).")
 LIST_COLUMNS = {  # the `list` table's columns: id -> header
     "lab": N_("lab"), "title": N_("title"), "level": N_("level"), "time": N_("time"),
     "needs": N_("needs"), "tests": N_("tests"), "points": N_("points"),
@@ -269,6 +270,7 @@ def list_labs(
 def freeze(
     lab: Annotated[str, typer.Argument(help="The lab whose public expectations to regenerate.")],
     solutions: Annotated[Path | None, solutions_option()] = None,
+    lang: Annotated[str | None, LANG_OPTION] = None,
 ) -> None:
     """Recompute the public tests' frozen inputs and expected outputs from the reference
     (instructors; the file ships with the student kit)."""
@@ -276,9 +278,10 @@ def freeze(
     from attn_grade.labspec import load_lab
     from attn_grade.reference import load_reference, require_solutions
 
+    _ = gettext_for(checked_language(lang))
     spec = load_lab(lab)
     reference = load_reference(spec, require_solutions(spec, solutions))
-    typer.echo(f"wrote {write_public(spec, reference)}")
+    typer.echo(_("wrote {path}").format(path=write_public(spec, reference)))
 
 
 @command()
@@ -288,21 +291,23 @@ def sync(
         bool, typer.Option("--check", help="Only report stale files; exit 1 if any.")
     ] = False,
     solutions: Annotated[Path | None, solutions_option()] = None,
+    lang: Annotated[str | None, LANG_OPTION] = None,
 ) -> None:
     """Regenerate exercises/LAB (the stubs) from solutions/LAB, the single source."""
     from attn_grade.labspec import load_lab
     from attn_grade.reference import require_solutions
     from attn_grade.stubs import exercises_dir, stale_files, write_exercises
 
+    _ = gettext_for(checked_language(lang))
     spec = load_lab(lab)
     source = require_solutions(spec, solutions)
     if check_only:
         stale = stale_files(spec, source, exercises_dir(spec))
         for name in stale:
-            typer.echo(f"stale: {name}")
+            typer.echo(_("stale: {name}").format(name=name))
         raise typer.Exit(1 if stale else 0)
     for written in write_exercises(spec, source, exercises_dir(spec)):
-        typer.echo(f"wrote {written}")
+        typer.echo(_("wrote {path}").format(path=written))
 
 
 def _write_html(result, target: Path, heatmap: bytes | None) -> None:
