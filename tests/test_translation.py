@@ -527,7 +527,8 @@ def test_each_handout_has_a_portuguese_twin_kept_in_step(lab, place, english, po
 
 def test_the_grader_reads_the_handout_the_student_filled(tmp_path):
     """The kit ships REPORT.md and REPORT.pt-BR.md (CHECKLIST too); a student fills one.
-    The grader reads the one filled more, and on a tie the one in the report's language."""
+    The grader reads the one in the report's language if the student wrote in it, else
+    the other one if the student wrote in it, else the one in the report's language."""
     from attn_grade.deliverables import filled_handout
 
     folder = tmp_path / "lab01"
@@ -544,6 +545,10 @@ def test_the_grader_reads_the_handout_the_student_filled(tmp_path):
     report = folder / "REPORT.md"
     report.write_text(report.read_text("utf-8") + "\nThe variance grows with d_k.\n", "utf-8")
     assert filled_handout(folder, "REPORT.md", "pt").name == "REPORT.md"
+    report_pt = folder / "REPORT.pt-BR.md"
+    report_pt.write_text(report_pt.read_text("utf-8") + "\nA variância cresce.\n", "utf-8")
+    assert filled_handout(folder, "REPORT.md", "pt").name == "REPORT.pt-BR.md"  # both: lang's
+    assert filled_handout(folder, "REPORT.md", "en").name == "REPORT.md"
     (folder / "REPORT.md").unlink()
     assert filled_handout(folder, "REPORT.md", "en").name == "REPORT.pt-BR.md"
     (folder / "REPORT.pt-BR.md").unlink()

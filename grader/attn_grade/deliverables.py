@@ -248,27 +248,28 @@ def portuguese_twin(name: str) -> str:
 def filled_handout(folder: Path, name: str, lang: str = "en") -> Path:
     """Which of a handout the student fills in (CHECKLIST.md, REPORT.md) and its
     Portuguese twin (CHECKLIST.pt-BR.md, REPORT.pt-BR.md) to read. The kit ships both and
-    a student fills one: the one filled more (more ticked items, then more words under
-    its headings, the template's > instructions left out); on a tie, the one in the
-    report's language `lang`; the one that exists when only one does."""
+    a student fills one: the one in the report's language `lang` if the student wrote in
+    it (a ticked item, or words under its sections besides the template's > instructions),
+    else the other one if the student wrote in it, else the one in `lang`; the one that
+    exists when only one does."""
     own, twin = folder / name, folder / portuguese_twin(name)
     texts = {path: _read_text(path) for path in (own, twin)}
     present = [path for path in (own, twin) if texts[path] is not None]
     if not present:
         return own
     preferred = twin if lang == "pt" else own
-    return max(present, key=lambda path: (*_filled(texts[path] or ""), path == preferred))
+    return max(present, key=lambda path: (any(_filled(texts[path] or "")), path == preferred))
 
 
 def _filled(text: str) -> tuple[int, int]:
-    """(ticked checklist items, words written under a heading outside > quotes)."""
+    """(ticked checklist items, words written under a `##` heading outside > quotes)."""
     ticked = words = 0
     under_heading = False
     for line in _without_comments(text).splitlines():
         item = ITEM.match(line)
         if item:
             ticked += item["tick"] != " "
-        elif re.match(r"#{1,6}\s", line):
+        elif re.match(r"#{2,6}\s", line):  # a section, not the title (a checklist's has prose)
             under_heading = True
         elif under_heading and not line.lstrip().startswith(">"):
             words += _words(line)
