@@ -189,6 +189,8 @@ ENGLISH_WORDS = {
 
 def _wrong_submission(tmp_path):
     folder = write_stubs("lab01", tmp_path / "lab01")  # the committed handouts
+    for name in ("README.pt-BR.md", "CHECKLIST.pt-BR.md", "REPORT.pt-BR.md"):  # as in the kit
+        (folder / name).write_text(committed(f"exercises/lab01/{name}"), encoding="utf-8")
     (folder / "softmax.py").write_text(WRONG_SOFTMAX)
     (folder / "attention.py").write_text(WRONG_ATTENTION)
     (folder / "CHECKLIST.md").write_text(CHECKLIST_PT, encoding="utf-8")
@@ -238,7 +240,8 @@ def test_check_in_portuguese_prints_no_english_sentence(tmp_path):
     # the report has what the student must see, in Portuguese
     for expected in ("Erro provável: missing-scale", "valores diferem", "Em formas:",
                      "Entregas", "visualize.py não encontrado", "Nota:", "Testes",
-                     "Os scores não foram escalados", "linhas de uma matriz (4, 7)"):
+                     "Os scores não foram escalados", "linhas de uma matriz (4, 7)",
+                     "REPORT.pt-BR.md (a): 0 palavras até agora"):  # both untouched: pt's
         assert expected in output, expected
     flat = " ".join(output.split())
     leaked = sorted(f for f in _english_fragments() if f in flat)
@@ -260,7 +263,8 @@ def test_check_in_english_is_unchanged(tmp_path):
                      "expected[0, 0:", "In shapes:", "Deliverables", "visualize.py not found",
                      "Score:", "public tests passed:", "rows of a (4, 7) matrix",
                      "The scores are not scaled", "PASS", "FAIL", "not-verified",
-                     "Your attention weights on the example sentence"):
+                     "Your attention weights on the example sentence",
+                     "REPORT.md (a): 0 words so far"):
         assert expected in output, expected
     assert "Erro provável" not in output and "valores diferem" not in output
 
