@@ -702,10 +702,13 @@ def test_html_report_list_and_errors_in_portuguese(tmp_path, monkeypatch):
         (["check", "lab01", "--path", str(tmp_path / "nowhere")], "Não há pasta nem arquivo",
          "No folder or file"),
         (["progress", "--path", str(tmp_path / "nowhere")], "Não há pasta", "No folder"),
+        (["reading", "lab01", "--kind", "nope"], "Tipo desconhecido", "Unknown kind"),
     ):
         said = runner.invoke(app, [*args, "--lang", "pt"])
         assert said.exit_code == 2 and portuguese in said.output, said.output
         assert english in runner.invoke(app, [*args, "--lang", "en"]).output
+    said = runner.invoke(app, ["check", "lab01", "--lang", "xx"], env={"ATTN_GRADE_LANG": "pt"})
+    assert "--lang deve ser en ou pt, não 'xx'" in said.output, said.output  # the default's
     broken = tmp_path / "lab01.ipynb"  # a submission that cannot be read: the student's to fix
     broken.write_text('{"cells": [')
     said = runner.invoke(app, ["check", "lab01", "--path", str(broken), "--lang", "pt"])

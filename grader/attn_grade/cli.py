@@ -24,7 +24,7 @@ from attn_grade.cli_options import (
     solutions_option,
 )
 from attn_grade.errors import AttnGradeError, UsageError
-from attn_grade.language import checked_language
+from attn_grade.language import checked_language, default_language
 from attn_grade.report.plain import one_line
 from attn_grade.translation import N_, Sentence, gettext_for
 
@@ -46,16 +46,15 @@ def command(name: str | None = None) -> Callable[[Callable], Callable]:
         @functools.wraps(function)
         def run(*args, **kwargs):
             as_json = bool(kwargs.get("json_output"))
+            # --lang's language (reading's --lang is its --language)
+            lang = kwargs.get("lang", kwargs.get("language"))
             try:
                 return function(*args, **kwargs)
             except AttnGradeError as exc:
-                show_error(exc.translated(_error_language(kwargs.get("lang"))), exc.exit_code,
-                           as_json)
+                show_error(exc.translated(_error_language(lang)), exc.exit_code, as_json)
                 raise typer.Exit(exc.exit_code) from None
             except OSError as exc:
-                message, code = os_error_message(
-                    exc, _paths_given(kwargs), _error_language(kwargs.get("lang"))
-                )
+                message, code = os_error_message(exc, _paths_given(kwargs), _error_language(lang))
                 show_error(message, code, as_json)
                 raise typer.Exit(code) from None
 
@@ -66,12 +65,12 @@ def command(name: str | None = None) -> Callable[[Callable], Callable]:
 
 
 def _error_language(lang: object) -> str:
-    """The language of an error message: --lang's, else the default (English when
-    --lang itself is what is wrong)."""
+    """The language of an error message: --lang's, else the default (also when --lang
+    itself is what is wrong)."""
     try:
         return checked_language(lang if isinstance(lang, str) else None)
     except UsageError:
-        return "en"
+        return default_language()
 
 
 def _language_of(args: list[str]) -> str:
