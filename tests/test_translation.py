@@ -653,6 +653,8 @@ def test_the_nbgrader_notebook_in_portuguese(tmp_path):
     for expected in ("## Como este notebook é corrigido", "--lang pt`",
                      "## O seu relatório e o mapa de calor", "## O que escrever"):
         assert expected in markdown, expected
+    assert "## `softmax.py`" in [c.source for c in pt.cells]  # not its English docstring
+    assert any(c.source.startswith("## `softmax.py`\nLab 01, part 1") for c in en.cells)
     grader_text = [c.source for c in pt.cells if c.cell_type == "markdown"
                    and c.source.startswith(("## Como", "## O seu relatório"))]
     assert len(grader_text) == 2 and not _english_words("\n".join(grader_text))

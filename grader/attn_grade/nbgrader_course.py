@@ -168,7 +168,9 @@ def _module_cells(lab: LabSpec, module: str, source: str, lang: str = "en") -> l
             solutions.append(_code(text, grade_id=grade_id, solution=True))
         else:
             given.append(text)
-    cells.append(_markdown(f"## `{module}.py`" + (f"\n{docstring}" if docstring else "")))
+    # the module's docstring is English prose: a Portuguese notebook has the handout's instead
+    shown = docstring if docstring and lang == "en" else ""
+    cells.append(_markdown(f"## `{module}.py`" + (f"\n{shown}" if shown else "")))
     if given:
         cells.append(_code("\n\n".join(given), grade_id=f"given_{module}", locked=True))
     cells += solutions
