@@ -13,8 +13,9 @@ per test of those functions, worth the test's points in the lab spec. A test
 cell calls the engine by test name (notebook_cells.check_test); a hidden test's
 call sits in `### BEGIN HIDDEN TESTS`, so its source reveals only the test name.
 Last comes an ungraded cell with the public report and the heatmap. In a Portuguese
-course the grader's markdown and comments are Portuguese, and the cells call the
-engine with lang="pt", so the feedback nbgrader shows is Portuguese too.
+course the grader's markdown and comments are Portuguese, the modules' (English)
+docstrings are left out, and the cells call the engine with lang="pt", so the feedback
+nbgrader shows is Portuguese too.
 
 Deliverables (visualize.py, REPORT.md) are not in the notebook: its points are
 the tests' points only.
