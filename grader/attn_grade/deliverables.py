@@ -30,7 +30,7 @@ from attn_grade.labspec import DeliverableSpec
 from attn_grade.result import ChecklistItem, DeliverableResult, ExampleWeights, TestResult
 from attn_grade.runner import Call, CallOutcome, Limits, run_calls
 from attn_grade.safe_files import open_folder, read_regular, remove_file, write_file
-from attn_grade.translation import N_, gettext_for, where_text
+from attn_grade.translation import N_, gettext_for
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_PNG_BYTES = 16 * 1024 * 1024
@@ -123,7 +123,7 @@ def _check_script_png(spec, submission, scripts, example, _=str) -> tuple[str, s
             return "missing", _("{script} not found").format(script=script)
         return "missing", run.outcome.message
     if run.outcome.status != "ok":
-        where = f" ({where_text(run.outcome.where, _)})" if run.outcome.where else ""
+        where = f" ({run.outcome.where})" if run.outcome.where else ""
         return "failed", _("{script} failed: {problem}").format(
             script=script, problem=run.outcome.message + where
         )
