@@ -264,7 +264,7 @@ def student_copy(submission: Path) -> Iterator[Path]:
         with _folder_of(submission) as folder:
             data = read_regular(folder, submission.name, SUBMISSION_COPY_LIMIT)
         if data is None:
-            raise UsageError(f"{submission.name} is not a plain file")
+            raise UsageError(Sentence(N_("{name} is not a plain file"), {"name": submission.name}))
         write_file(copy, submission.name, data)
         yield copy / submission.name
 
