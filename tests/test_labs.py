@@ -131,8 +131,8 @@ def test_handouts_state_the_contract_and_tie_the_checklist(lab_id):
 def test_report_template_earns_nothing(lab_id, tmp_path):
     """The template's instructions (> lines) do not count as answers."""
     submission = copy_reference(lab_id, tmp_path / lab_id)
-    (submission / "REPORT.md").write_text(
-        committed(f"exercises/{lab_id}/REPORT.md"), encoding="utf-8")
+    for name in ("REPORT.md", "REPORT.pt-BR.md"):  # the grader reads either: both templates
+        (submission / name).write_text(committed(f"exercises/{lab_id}/{name}"), encoding="utf-8")
     result = grade(lab_id, submission, seed=1)
     from_report = {d.id for d in load_lab(lab_id).deliverables if d.kind.startswith("report-")}
     reports = [d for d in result.deliverables if d.id in from_report]

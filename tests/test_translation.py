@@ -6,20 +6,23 @@ the English report stays as it was."""
 from __future__ import annotations
 
 import gettext
+import html
 import io
 import json
 import os
 import re
+import shutil
 import string
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import tomllib
 from attn_grade.labspec import LABS_DIR, lab_ids
 from attn_grade.language import checked_language
 from attn_grade.translation import DOMAIN, LOCALE_DIR, translator
-from conftest import KIT_ROOT, SOLUTIONS, copy_reference, write_stubs
+from conftest import KIT_ROOT, SOLUTIONS, committed, copy_reference, write_stubs
 
 babel = pytest.importorskip("babel", reason="Babel (the [dev] extra) reads the catalogs")
 from babel.messages.extract import extract_from_dir  # noqa: E402
@@ -171,9 +174,10 @@ CHECKLIST_PT = """# Checklist
 """
 # English words that Portuguese sentences do not use (numbers, identifiers and file
 # names never contain them as separate words; mask and max are argument and function
-# names the Portuguese hints quote, so they are not in the list)
+# names the Portuguese hints quote, so they are not in the list; nor is "for", a
+# Portuguese verb too: "se o máximo não for subtraído")
 ENGLISH_WORDS = {
-    "the", "of", "and", "is", "are", "not", "your", "you", "with", "in", "on", "to", "for",
+    "the", "of", "and", "is", "are", "not", "your", "you", "with", "in", "on", "to",
     "was", "were", "got", "expected", "should", "values", "differ", "shape", "wrong",
     "missing", "passed", "tests", "hidden", "score", "weights", "mistake", "likely",
     "found", "words", "least", "write", "add", "line", "like", "section", "heatmap",
@@ -185,6 +189,8 @@ ENGLISH_WORDS = {
 
 def _wrong_submission(tmp_path):
     folder = write_stubs("lab01", tmp_path / "lab01")  # the committed handouts
+    for name in ("README.pt-BR.md", "CHECKLIST.pt-BR.md", "REPORT.pt-BR.md"):  # as in the kit
+        (folder / name).write_text(committed(f"exercises/lab01/{name}"), encoding="utf-8")
     (folder / "softmax.py").write_text(WRONG_SOFTMAX)
     (folder / "attention.py").write_text(WRONG_ATTENTION)
     (folder / "CHECKLIST.md").write_text(CHECKLIST_PT, encoding="utf-8")
@@ -234,7 +240,8 @@ def test_check_in_portuguese_prints_no_english_sentence(tmp_path):
     # the report has what the student must see, in Portuguese
     for expected in ("Erro provável: missing-scale", "valores diferem", "Em formas:",
                      "Entregas", "visualize.py não encontrado", "Nota:", "Testes",
-                     "Os scores não foram escalados", "linhas de uma matriz (4, 7)"):
+                     "Os scores não foram escalados", "linhas de uma matriz (4, 7)",
+                     "REPORT.pt-BR.md (a): 0 palavras até agora"):  # both untouched: pt's
         assert expected in output, expected
     flat = " ".join(output.split())
     leaked = sorted(f for f in _english_fragments() if f in flat)
@@ -256,7 +263,8 @@ def test_check_in_english_is_unchanged(tmp_path):
                      "expected[0, 0:", "In shapes:", "Deliverables", "visualize.py not found",
                      "Score:", "public tests passed:", "rows of a (4, 7) matrix",
                      "The scores are not scaled", "PASS", "FAIL", "not-verified",
-                     "Your attention weights on the example sentence"):
+                     "Your attention weights on the example sentence",
+                     "REPORT.md (a): 0 words so far"):
         assert expected in output, expected
     assert "Erro provável" not in output and "valores diferem" not in output
 
@@ -452,3 +460,408 @@ def test_gradescope_results_in_portuguese(tmp_path):
     assert any("erro provável (missing-scale): Os scores não foram escalados" in t["output"]
                for t in failed)
     assert any(t["name"].startswith("visualize.py desenha") for t in results["tests"])
+
+
+# ------------------------------------------------------------ the handouts in Portuguese
+HANDOUT_TWINS = (("README.md", "README.pt-BR.md"), ("CHECKLIST.md", "CHECKLIST.pt-BR.md"),
+                 ("REPORT.md", "REPORT.pt-BR.md"))
+# what a translation must keep as it is: the tags the grader reads, the headings' shape,
+# the code, the identifiers in backticks, the answers' score lines and the ticks
+HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+INLINE_CODE = re.compile(r"`([^`]+)`")
+# inline code that carries language: the score line's form, and the handouts' own names
+TRANSLATED_CODE = re.compile(r"^(Score|Peso):|\.pt-BR\.md$")
+
+
+def _skeleton(text: str) -> dict[str, list]:
+    """The parts of a handout that are the same in every language."""
+    from attn_grade.deliverables import CHECK_TAG, ITEM, READING_TAG, SCORE_LINE
+
+    lines = text.splitlines()
+    headings = []
+    for line in lines:
+        found = HEADING.match(line)
+        if found:  # its level, its (a) label, and its code (`softmax.py`)
+            label = re.match(r"\(\w\)", found[2])
+            headings.append((len(found[1]), label[0] if label else "",
+                             INLINE_CODE.findall(found[2])))
+    code, previous = [], ""
+    for line in lines:  # indented code blocks (not a list item's continuation)
+        if line.startswith("    ") and line.strip() and (not previous.strip() or previous in code):
+            code.append(line)
+        previous = line
+    return {
+        "headings": headings,
+        "check tags": CHECK_TAG.findall(text),
+        "reading tags": READING_TAG.findall(text),
+        "checklist ticks": [m["tick"] for m in map(ITEM.match, lines) if m],
+        "code blocks": [" ".join(line.split(" #")[0].split()) for line in code],
+        "inline code": sorted({" ".join(c.split()) for c in INLINE_CODE.findall(text)
+                               if not TRANSLATED_CODE.search(c)}),
+        "score lines": [m.group("query", "key", "weight")
+                        for m in map(SCORE_LINE.search, lines) if m],
+    }
+
+
+def _handout(place: str, lab: str, name: str) -> str:
+    if place == "exercises":  # as committed: a student's own work lives in the working tree
+        return committed(f"exercises/{lab}/{name}")
+    return (KIT_ROOT / place / lab / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lab", lab_ids())
+@pytest.mark.parametrize("place", ["exercises", "solutions"])
+@pytest.mark.parametrize(("english", "portuguese"), HANDOUT_TWINS)
+def test_each_handout_has_a_portuguese_twin_kept_in_step(lab, place, english, portuguese):
+    """README, CHECKLIST and REPORT of each lab have a .pt-BR.md beside them with the same
+    skeleton: a change on one side alone (a check tag, a heading, a code block, a
+    function name, a tick, a score line) fails here until the other side follows."""
+    try:
+        translated = _handout(place, lab, portuguese)
+    except FileNotFoundError:
+        pytest.fail(f"{place}/{lab}/{portuguese} is missing: translate {english} beside it")
+    source = _skeleton(_handout(place, lab, english))
+    twin = _skeleton(translated)
+    for part in source:
+        assert twin[part] == source[part], (
+            f"{place}/{lab}: {portuguese} and {english} differ in their {part}"
+        )
+    assert "é" in translated or "ã" in translated or "ç" in translated  # written in Portuguese
+
+
+def test_the_grader_reads_the_handout_the_student_filled(tmp_path):
+    """The kit ships REPORT.md and REPORT.pt-BR.md (CHECKLIST too); a student fills one.
+    The grader reads the one in the report's language if the student wrote in it, else
+    the other one if the student wrote in it, else the one in the report's language."""
+    from attn_grade.deliverables import filled_handout
+
+    folder = tmp_path / "lab01"
+    folder.mkdir()
+    for english, portuguese in HANDOUT_TWINS[1:]:
+        (folder / english).write_text(committed(f"exercises/lab01/{english}"), encoding="utf-8")
+        (folder / portuguese).write_text(committed(f"exercises/lab01/{portuguese}"), "utf-8")
+    for name, twin in HANDOUT_TWINS[1:]:  # both untouched: the language decides
+        assert filled_handout(folder, name, "en").name == name
+        assert filled_handout(folder, name, "pt").name == twin
+    checklist = folder / "CHECKLIST.pt-BR.md"
+    checklist.write_text(checklist.read_text("utf-8").replace("- [ ]", "- [x]", 1), "utf-8")
+    assert filled_handout(folder, "CHECKLIST.md", "en").name == "CHECKLIST.pt-BR.md"
+    report = folder / "REPORT.md"
+    report.write_text(report.read_text("utf-8") + "\nThe variance grows with d_k.\n", "utf-8")
+    assert filled_handout(folder, "REPORT.md", "pt").name == "REPORT.md"
+    report_pt = folder / "REPORT.pt-BR.md"
+    report_pt.write_text(report_pt.read_text("utf-8") + "\nA variância cresce.\n", "utf-8")
+    assert filled_handout(folder, "REPORT.md", "pt").name == "REPORT.pt-BR.md"  # both: lang's
+    assert filled_handout(folder, "REPORT.md", "en").name == "REPORT.md"
+    (folder / "REPORT.md").unlink()
+    assert filled_handout(folder, "REPORT.md", "en").name == "REPORT.pt-BR.md"
+    (folder / "REPORT.pt-BR.md").unlink()
+    assert filled_handout(folder, "REPORT.md", "pt").name == "REPORT.md"  # neither: named
+
+
+def test_a_report_and_checklist_written_in_portuguese_are_graded(tmp_path):
+    """The reference with its English handouts as templates and its Portuguese ones
+    filled: every deliverable is done, and the Portuguese checklist is the one read,
+    whatever the report's language."""
+    from attn_grade.grading import grade
+
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    for english, _portuguese in HANDOUT_TWINS[1:]:
+        (folder / english).write_text(committed(f"exercises/lab01/{english}"), encoding="utf-8")
+    for lang in ("en", "pt"):
+        result = grade("lab01", folder, hidden=False, lang=lang)
+        assert all(d.status == "done" for d in result.deliverables), result.deliverables
+        assert any("REPORT.pt-BR.md (a)" in d.message for d in result.deliverables)
+        assert result.checklist and all(item.ticked for item in result.checklist)
+        assert result.checklist[0].text.startswith("Assistir à aula")
+
+
+# NumPy's own text (what the student's code raised, shown as it is), when wrapped
+NUMPY_MATMUL_ERROR = re.compile(r"signature \(n\?,k\),\(k,m\?\)->\(n\?,m\?\) "
+                                r"\(size \d+ is\s+different\s+from\s+\d+\)")
+
+
+def _english_words(text: str, data: set[str] = frozenset()) -> list[str]:
+    """The ENGLISH_WORDS among the words of `text` (not parts of identifiers, paths or
+    file names), but for `data` (tokens of the example sentence) and lines quoting an
+    error's own text (NumPy's "ValueError: ...")."""
+    prose = "\n".join(line for line in text.splitlines() if "Error: " not in line)
+    prose = re.sub(NUMPY_MATMUL_ERROR, "", prose)  # the rest of a wrapped one
+    words = re.findall(r"(?<![\w./:-])[A-Za-z']+(?![\w./-]|:\w)", prose)
+    return sorted({w for w in words if w.lower() in ENGLISH_WORDS and w not in data})
+
+
+def _example_tokens() -> set[str]:
+    tokens = tomllib.loads((LABS_DIR / "lab01" / "lab.toml").read_text())["example"]["tokens"]
+    return set(tokens) | {t[:4] for t in tokens}
+
+
+def test_grade_summary_and_feedback_in_portuguese(tmp_path):
+    """`attn-grade grade --lang pt`: the class summary, the feedback file of a wrong
+    submission and the gradebook's reason for an unreadable one are Portuguese."""
+    import csv
+
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    wrong = _wrong_submission(tmp_path / "wrong")
+    shutil.copytree(wrong, submissions / "ana")
+    (submissions / "bruno.zip").write_text("not a zip")
+    out = tmp_path / "out"
+    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "LANG": "C.UTF-8"}
+    environment.pop("ATTN_GRADE_LANG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "grade", "lab01", str(submissions), "--out",
+         str(out), "--jobs", "1", "--seed", "3", "--lang", "pt"],
+        cwd=KIT_ROOT, capture_output=True, text=True, env=environment, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = done.stdout
+    for expected in ("2 estudante(s)", "corrigidas: 1", "inválidas: 1", "distribuição das notas",
+                     "erros mais comuns", "planilha de notas:"):
+        assert expected in summary, (expected, summary)
+    assert not _english_words(summary), summary
+    feedback = (out / "students" / "ana" / "feedback.txt").read_text(encoding="utf-8")
+    assert "Erro provável: missing-scale" in feedback and "Entregas" in feedback
+    flat = " ".join(feedback.split())
+    assert not sorted(f for f in _english_fragments() if f in flat)
+    assert not _english_words(feedback, _example_tokens()), feedback
+    page = (out / "students" / "ana" / "feedback.html").read_text(encoding="utf-8")
+    assert '<html lang="pt-BR">' in page and "Erro provável" in page
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as handle:
+        bruno = next(row for row in csv.DictReader(handle) if row["student"] == "bruno")
+    assert "não é um arquivo zip legível" in bruno["note"], bruno
+
+
+def test_the_nbgrader_notebook_in_portuguese(tmp_path):
+    """`attn-grade nbgrader LAB --lang pt`: the handout is README.pt-BR.md, the grader's
+    markdown and test comments are Portuguese, and every cell calls the engine in pt;
+    without --lang the notebook is the English one, its cells unchanged."""
+    import nbformat
+    from attn_grade.cli import app
+    from typer.testing import CliRunner
+
+    notebooks = {}
+    for lang in ("pt", "en"):
+        course = tmp_path / lang
+        extra = ["--lang", lang] if lang == "pt" else []
+        done = CliRunner().invoke(app, ["nbgrader", "lab01", str(course), *extra])
+        assert done.exit_code == 0, done.output
+        notebooks[lang] = nbformat.read(str(course / "source" / "lab01" / "lab01.ipynb"), 4)
+    pt, en = notebooks["pt"], notebooks["en"]
+    markdown = "\n".join(c.source for c in pt.cells if c.cell_type == "markdown")
+    assert markdown.startswith("# Lab 01: softmax e atenção por produto escalar escalado")
+    for expected in ("## Como este notebook é corrigido", "--lang pt`",
+                     "## O seu relatório e o mapa de calor", "## O que escrever"):
+        assert expected in markdown, expected
+    assert "## `softmax.py`" in [c.source for c in pt.cells]  # not its English docstring
+    assert any(c.source.startswith("## `softmax.py`\nLab 01, part 1") for c in en.cells)
+    grader_text = [c.source for c in pt.cells if c.cell_type == "markdown"
+                   and c.source.startswith(("## Como", "## O seu relatório"))]
+    assert len(grader_text) == 2 and not _english_words("\n".join(grader_text))
+    calls = [c.source for c in pt.cells if "check_test(" in c.source or "show_report(" in c.source]
+    assert calls and all('lang="pt"' in c for c in calls)
+    assert any("# softmax_rows: " in c and "pontos)" in c for c in calls)
+    hidden = [c.source for c in pt.cells if "BEGIN HIDDEN TESTS" in c.source]
+    assert hidden and all(c.startswith("# Um teste oculto") for c in hidden)
+    english_calls = [c.source for c in en.cells if "check_test(" in c.source]
+    assert english_calls and not any("lang=" in c for c in english_calls)
+    assert en.cells[0].source.startswith("# Lab 01: softmax and scaled dot-product attention")
+    assert [c.metadata.get("nbgrader") for c in en.cells] == [c.metadata.get("nbgrader")
+                                                              for c in pt.cells]
+
+
+def test_html_report_list_and_errors_in_portuguese(tmp_path, monkeypatch):
+    """The HTML report says it is Portuguese (<html lang>) and is; `list --lang pt`; an
+    error of the command line in the user's language, the English one unchanged."""
+    from attn_grade.cli import app
+    from attn_grade.grading import grade
+    from attn_grade.report.html import render_html
+    from typer.testing import CliRunner
+
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    (folder / "attention.py").write_text(WRONG_ATTENTION)
+    page = render_html(grade("lab01", folder, hidden=False, lang="pt"))
+    assert '<html lang="pt-BR">' in page
+    for expected in ("<h2>Testes</h2>", "<h2>Entregas</h2>", "o que verifica", "FALHOU"):
+        assert expected in page, expected
+    # what the student's code printed is its own; the readings' titles are their own
+    shown = re.sub(r'<style>.*?</style>|<pre class="output">.*?</pre>|<[^>]+>', " ", page,
+                   flags=re.S)
+    shown = re.sub(r'"[^"\n]*"', " ", html.unescape(shown))
+    assert not _english_words(shown, _example_tokens()), shown
+    assert '<html lang="en">' in render_html(grade("lab01", folder, hidden=False, lang="en"))
+
+    monkeypatch.delenv("ATTN_GRADE_LANG", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    runner = CliRunner()
+    listed = runner.invoke(app, ["list", "--lang", "pt"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and "Labs do attn-grade" in listed.output
+    assert "iniciante" in listed.output and "Máscaras e codificação posicional" in listed.output
+    assert not _english_words(listed.output)
+    assert "attn-grade labs, in the order" in runner.invoke(app, ["list"]).output
+    for args, portuguese, english in (
+        (["check", "lab99"], "Lab desconhecido: 'lab99'", "Unknown lab 'lab99'"),
+        (["check", "lab01", "--path", str(tmp_path / "nowhere")], "Não há pasta nem arquivo",
+         "No folder or file"),
+        (["progress", "--path", str(tmp_path / "nowhere")], "Não há pasta", "No folder"),
+        (["reading", "lab01", "--kind", "nope"], "Tipo desconhecido", "Unknown kind"),
+    ):
+        said = runner.invoke(app, [*args, "--lang", "pt"])
+        assert said.exit_code == 2 and portuguese in said.output, said.output
+        assert english in runner.invoke(app, [*args, "--lang", "en"]).output
+    said = runner.invoke(app, ["check", "lab01", "--lang", "xx"], env={"ATTN_GRADE_LANG": "pt"})
+    assert "--lang deve ser en ou pt, não 'xx'" in said.output, said.output  # the default's
+    broken = tmp_path / "lab01.ipynb"  # a submission that cannot be read: the student's to fix
+    broken.write_text('{"cells": [')
+    said = runner.invoke(app, ["check", "lab01", "--path", str(broken), "--lang", "pt"])
+    assert said.exit_code == 1 and "não é um notebook legível" in said.output, said.output
+    assert "is not a readable notebook" in runner.invoke(
+        app, ["check", "lab01", "--path", str(broken), "--lang", "en"]).output
+    broken.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "x = 1"}]}))
+    said = runner.invoke(app, ["check", "lab01", "--path", str(broken), "--lang", "pt"])
+    assert "nenhuma célula de código define softmax" in said.output, said.output
+    assert not _english_words(said.output.replace("(x, axis=-1)", "")), said.output
+
+
+def test_speed_and_limit_messages_in_portuguese():
+    """The speed test's verdict and the runner's notes on limits are the grader's words."""
+    import numpy as np
+    from attn_grade.checks.speed import SpeedOptions, _judge_times
+    from attn_grade.result import TestResult
+    from attn_grade.runner import CallOutcome, Limits, _limit_note
+    from attn_grade.translation import gettext_for
+
+    times = np.array([[0.001] * 5, [0.005] * 5])  # the matrix version only 5x faster
+    outcome = CallOutcome("ok", outputs=[times], wall_seconds=0.1)
+    options = SpeedOptions("slow", (), 10.0, 5, 1)
+    said = {}
+    for lang in ("pt", "en"):
+        result = TestResult("speed", "fast", "public", "passed", 2, 2)
+        batch = gettext_for(lang)("the same inputs")
+        said[lang] = _judge_times(result, outcome, options, "fast", "slow", batch, "",
+                                  gettext_for(lang)).message
+    assert said["en"] == ("slow 5 ms, fast 1 ms for the same inputs (median of 5): "
+                          "5.0x faster, needs 10x.")
+    assert said["pt"] == ("slow 5 ms, fast 1 ms para as mesmas entradas (mediana de 5): "
+                          "5.0x mais rápida; precisa de 10x.")
+    note = _limit_note("MemoryError", "", Limits())
+    assert note.translated("pt").startswith("limite de memória")
+    assert note.english().startswith("memory limit")
+
+
+def test_nbgrader_feedback_in_portuguese(tmp_path):
+    """The real nbgrader pipeline on a course made with --lang pt: a notebook with the
+    missing scale gets its likely mistake and hint in Portuguese in the autograded cell,
+    and a stub's hidden-test cell says so in Portuguese."""
+    pytest.importorskip("nbgrader")
+    import copy
+
+    import nbformat
+    import test_nbgrader as pipeline
+    from attn_grade.cli import app
+    from typer.testing import CliRunner
+
+    kernels = tmp_path / "jupyter" / "kernels" / "python3"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (attn-grade tests)", "language": "python",
+    }))
+    paths = [str(tmp_path / "jupyter")]
+    if sys.base_prefix != sys.prefix:
+        paths.append(str(Path(sys.base_prefix) / "share" / "jupyter"))
+    env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths), "NO_COLOR": "1"}
+    env.pop("ATTN_GRADE_SOLUTIONS", None)
+    env.pop("ATTN_GRADE_LANG", None)  # the notebook's cells say pt themselves
+
+    course = tmp_path / "course"
+    made = CliRunner().invoke(app, ["nbgrader", "lab01", str(course), "--lang", "pt"])
+    assert made.exit_code == 0, made.output
+    pipeline._nbgrader(env, course, "generate_assignment", "lab01")
+    source = nbformat.read(str(course / "source" / "lab01" / "lab01.ipynb"), 4)
+    release = nbformat.read(str(course / "release" / "lab01" / "lab01.ipynb"), 4)
+    notebooks = pipeline._submissions("lab01", source, release)
+    chosen = {"mistake": notebooks[pipeline.MISTAKE], "stub": copy.deepcopy(release)}
+    for student, notebook in chosen.items():
+        folder = course / "submitted" / student / "lab01"
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, str(folder / "lab01.ipynb"))
+    pipeline._nbgrader(env, course, "autograde", "lab01")
+
+    def outputs(student: str, grade_id: str) -> str:
+        path = course / "autograded" / student / "lab01" / "lab01.ipynb"
+        return pipeline._outputs(nbformat.read(str(path), 4), grade_id)
+
+    wrong = re.sub(r"\x1b\[[0-9;]*m", "", outputs("mistake", "test_attention_single"))
+    assert "Erro provável: missing-scale" in wrong and "Os scores não foram escalados" in wrong
+    # IPython's traceback around the cell's AssertionError is Python's: its frames and
+    # numbered source lines are code, not sentences
+    prose = [line for line in wrong.splitlines() if "Traceback" not in line
+             and not re.match(r"\s*(File |Cell |-+>|\d+ )", line)]
+    assert not _english_words("\n".join(prose), _example_tokens()), wrong
+    spec = tomllib.loads((LABS_DIR / "lab01" / "lab.toml").read_text(encoding="utf-8"))
+    hidden = next(t["name"] for t in spec["tests"] if t.get("visibility") == "hidden")
+    stub = re.sub(r"\x1b\[[0-9;]*m", "", outputs("stub", f"test_{hidden}"))
+    assert "ainda não foi implementada" in stub, stub
+
+
+def test_the_student_kit_ships_the_portuguese_handouts(tmp_path):
+    """`attn-grade release`: each lab's .pt-BR.md handouts beside the English ones, as
+    committed, and the students' guide in Portuguese."""
+    from attn_grade.labspec import load_lab
+    from attn_grade.release import build_release
+
+    handouts = tmp_path / "handouts"
+    write_stubs("lab01", handouts / "lab01")
+    for _english, portuguese in HANDOUT_TWINS:
+        (handouts / "lab01" / portuguese).write_text(
+            committed(f"exercises/lab01/{portuguese}"), encoding="utf-8"
+        )
+    kit = tmp_path / "kit"
+    build_release(kit, [load_lab("lab01")], {"lab01": SOLUTIONS / "lab01"}, handouts=handouts)
+    for _english, portuguese in HANDOUT_TWINS:
+        shipped = (kit / "exercises" / "lab01" / portuguese).read_text(encoding="utf-8")
+        assert shipped == committed(f"exercises/lab01/{portuguese}")
+    assert (kit / "README.pt-BR.md").is_file()
+    assert "README.pt-BR.md" in (kit / "README.md").read_text(encoding="utf-8")
+
+
+def test_progress_counts_the_checklist_the_student_ticked(tmp_path):
+    """A student who ticks CHECKLIST.pt-BR.md: progress counts those ticks (and the
+    readings they cite), in either language."""
+    from attn_grade.progress import gather_progress
+
+    folder = write_stubs("lab01", tmp_path / "work" / "lab01")
+    text = committed("exercises/lab01/CHECKLIST.pt-BR.md").replace("- [ ]", "- [x]", 3)
+    (folder / "CHECKLIST.pt-BR.md").write_text(text, encoding="utf-8")
+    for lang in ("en", "pt"):
+        lab01 = next(p for p in gather_progress(tmp_path / "work", lang).labs if p.lab == "lab01")
+        assert lab01.checklist_done == 3 and lab01.readings_ticked, lang
+
+
+def test_every_command_has_lang():
+    """--lang on every command (reading's filters the resources, and shows the table in pt)."""
+    import typer
+    from attn_grade.cli import app
+
+    commands = typer.main.get_command(app).commands
+    lacking = sorted(name for name, command in commands.items()
+                     if "--lang" not in {o for p in command.params for o in getattr(p, "opts", [])})
+    assert not lacking, lacking
+
+
+def test_no_message_is_marked_inside_an_f_string():
+    """Babel's extractor does not look inside f-strings: a _("...") there would never reach
+    the catalog, and stay English in every language."""
+    import tokenize
+
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        with path.open("rb") as handle:
+            for token in tokenize.tokenize(handle.readline):
+                prefix = re.match(r"[A-Za-z]*", token.string)[0].lower()
+                if token.type == tokenize.STRING and "f" in prefix and re.search(
+                    r"\b(_|N_)\(\s*[\"']", token.string
+                ):
+                    found.append(f"{path.relative_to(PACKAGE)}:{token.start[0]}")
+    assert not found, found

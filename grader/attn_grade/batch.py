@@ -35,6 +35,7 @@ from attn_grade.labspec import LabSpec, load_lab
 from attn_grade.report.plain import one_line
 from attn_grade.safe_files import tree_files
 from attn_grade.tempdirs import private_tempdir
+from attn_grade.translation import N_, Sentence
 
 SUBMISSION_SUFFIXES = (".zip", ".py", ".ipynb")
 MAX_ID_BYTES = 120  # the results folder students/<id> must fit a file name (255 bytes)
@@ -234,7 +235,7 @@ def grade_entry(config: BatchConfig, task: Task) -> dict[str, Any]:
         report = _write_feedback(config.out, entry.student, result, config.png)
     except (SubmissionError, UsageError) as exc:
         report = gb.error_report(
-            lab, entry.student, str(entry.path), gb.INVALID, str(exc), task.seed
+            lab, entry.student, str(entry.path), gb.INVALID, exc.translated(config.lang), task.seed
         )
     except Exception as exc:  # noqa: BLE001 - the grader's own failure, never the student's
         report = _grader_error(config, lab, task, exc)
@@ -269,7 +270,8 @@ def _working_copy(path: Path) -> Iterator[Path]:
 
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
-        raise SubmissionError(f"{path.name} is a symbolic link, not a submission")
+        raise SubmissionError(Sentence(N_("{name} is a symbolic link, not a submission"),
+                                       {"name": path.name}))
     with private_tempdir("batch") as tmp:
         copy = Path(tmp) / path.name
         if stat.S_ISDIR(st.st_mode):
@@ -282,7 +284,8 @@ def _working_copy(path: Path) -> Iterator[Path]:
         finally:
             os.close(folder)
         if data is None:
-            raise SubmissionError(f"{path.name} is not a plain file of at most 50 MiB")
+            raise SubmissionError(Sentence(N_("{name} is not a plain file of at most 50 MiB"),
+                                           {"name": path.name}))
         write_file(Path(tmp), path.name, data)
         yield copy
 

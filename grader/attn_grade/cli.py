@@ -24,9 +24,9 @@ from attn_grade.cli_options import (
     solutions_option,
 )
 from attn_grade.errors import AttnGradeError, UsageError
-from attn_grade.language import checked_language
+from attn_grade.language import checked_language, default_language
 from attn_grade.report.plain import one_line
-from attn_grade.translation import gettext_for
+from attn_grade.translation import N_, Sentence, gettext_for
 
 app = typer.Typer(
     name="attn-grade",
@@ -46,13 +46,15 @@ def command(name: str | None = None) -> Callable[[Callable], Callable]:
         @functools.wraps(function)
         def run(*args, **kwargs):
             as_json = bool(kwargs.get("json_output"))
+            # --lang's language (reading's --lang is its --language)
+            lang = kwargs.get("lang", kwargs.get("language"))
             try:
                 return function(*args, **kwargs)
             except AttnGradeError as exc:
-                show_error(str(exc), exc.exit_code, as_json)
+                show_error(exc.translated(_error_language(lang)), exc.exit_code, as_json)
                 raise typer.Exit(exc.exit_code) from None
             except OSError as exc:
-                message, code = os_error_message(exc, _paths_given(kwargs))
+                message, code = os_error_message(exc, _paths_given(kwargs), _error_language(lang))
                 show_error(message, code, as_json)
                 raise typer.Exit(code) from None
 
@@ -60,6 +62,25 @@ def command(name: str | None = None) -> Callable[[Callable], Callable]:
         return function
 
     return register
+
+
+def _error_language(lang: object) -> str:
+    """The language of an error message: --lang's, else the default (also when --lang
+    itself is what is wrong)."""
+    try:
+        return checked_language(lang if isinstance(lang, str) else None)
+    except UsageError:
+        return default_language()
+
+
+def _language_of(args: list[str]) -> str:
+    """--lang's value in a command line that may not parse, for the error about it."""
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return _error_language(args[i + 1])
+        if arg.startswith("--lang="):
+            return _error_language(arg.partition("=")[2])
+    return _error_language(None)
 
 
 def _paths_given(options: dict) -> list[Path]:
@@ -148,9 +169,11 @@ def check(
     lang = checked_language(lang)
     if html_file is not None:  # said before grading, not after
         if html_file.is_dir() or html_file.name in ("", ".", ".."):
-            raise UsageError(f"--html: {one_line(html_file)} is a folder; give a file name")
+            raise UsageError(Sentence(N_("--html: {path} is a folder; give a file name"),
+                                      {"path": one_line(html_file)}))
         if not html_file.parent.is_dir():
-            raise UsageError(f"--html: {one_line(html_file.parent)} is not a folder")
+            raise UsageError(Sentence(N_("--html: {path} is not a folder"),
+                                      {"path": one_line(html_file.parent)}))
     # not a daemon: the interpreter joins it before it shuts down. A daemon thread still
     # importing matplotlib's C extensions while an early error (nothing to grade) ended
     # the process made the interpreter's exit crash with SIGSEGV (seen under load).
@@ -203,26 +226,40 @@ def check(
     raise typer.Exit(0 if result.all_tests_passed else 1)
 
 
+LANG_OPTION = typer.Option(help="Language of the messages: en or pt (default: from $LANG).")
+LIST_COLUMNS = {  # the `list` table's columns: id -> header
+    "lab": N_("lab"), "title": N_("title"), "level": N_("level"), "time": N_("time"),
+    "needs": N_("needs"), "tests": N_("tests"), "points": N_("points"),
+}
+LEVELS = {"beginner": N_("beginner"), "intermediate": N_("intermediate"),
+          "advanced": N_("advanced")}
+
+
 @command("list")
-def list_labs() -> None:
+def list_labs(
+    lang: Annotated[
+        str | None, typer.Option(help="Language of the table: en or pt (default: from $LANG).")
+    ] = None,
+) -> None:
     """List the labs in the order to do them."""
     from rich.table import Table
 
     from attn_grade.labspec import lab_ids, load_lab
 
+    _ = gettext_for(checked_language(lang))
     table = Table(
-        title="attn-grade labs, in the order to do them",
-        caption="tests: public+hidden; points include deliverables",
+        title=_("attn-grade labs, in the order to do them"),
+        caption=_("tests: public+hidden; points include deliverables"),
     )
-    for column in ("lab", "title", "level", "time", "needs", "tests", "points"):
-        table.add_column(column, no_wrap=column != "title", overflow="fold")
+    for column, header in LIST_COLUMNS.items():
+        table.add_column(_(header), no_wrap=column != "title", overflow="fold")
     for lab_id in lab_ids():
         lab = load_lab(lab_id)
         points = lab.max_test_points + sum(d.points for d in lab.deliverables)
         table.add_row(
             lab.id,
-            lab.title,
-            lab.level,
+            lab.titled(checked_language(lang)),
+            _(LEVELS[lab.level]) if lab.level in LEVELS else lab.level,
             f"~{lab.minutes} min",
             ", ".join(lab.prerequisites) or "-",
             f"{len(lab.tests_with('public'))}+{len(lab.tests_with('hidden'))}",
@@ -235,6 +272,7 @@ def list_labs() -> None:
 def freeze(
     lab: Annotated[str, typer.Argument(help="The lab whose public expectations to regenerate.")],
     solutions: Annotated[Path | None, solutions_option()] = None,
+    lang: Annotated[str | None, LANG_OPTION] = None,
 ) -> None:
     """Recompute the public tests' frozen inputs and expected outputs from the reference
     (instructors; the file ships with the student kit)."""
@@ -242,9 +280,10 @@ def freeze(
     from attn_grade.labspec import load_lab
     from attn_grade.reference import load_reference, require_solutions
 
+    _ = gettext_for(checked_language(lang))
     spec = load_lab(lab)
     reference = load_reference(spec, require_solutions(spec, solutions))
-    typer.echo(f"wrote {write_public(spec, reference)}")
+    typer.echo(_("wrote {path}").format(path=write_public(spec, reference)))
 
 
 @command()
@@ -254,21 +293,23 @@ def sync(
         bool, typer.Option("--check", help="Only report stale files; exit 1 if any.")
     ] = False,
     solutions: Annotated[Path | None, solutions_option()] = None,
+    lang: Annotated[str | None, LANG_OPTION] = None,
 ) -> None:
     """Regenerate exercises/LAB (the stubs) from solutions/LAB, the single source."""
     from attn_grade.labspec import load_lab
     from attn_grade.reference import require_solutions
     from attn_grade.stubs import exercises_dir, stale_files, write_exercises
 
+    _ = gettext_for(checked_language(lang))
     spec = load_lab(lab)
     source = require_solutions(spec, solutions)
     if check_only:
         stale = stale_files(spec, source, exercises_dir(spec))
         for name in stale:
-            typer.echo(f"stale: {name}")
+            typer.echo(_("stale: {name}").format(name=name))
         raise typer.Exit(1 if stale else 0)
     for written in write_exercises(spec, source, exercises_dir(spec)):
-        typer.echo(f"wrote {written}")
+        typer.echo(_("wrote {path}").format(path=written))
 
 
 def _write_html(result, target: Path, heatmap: bytes | None) -> None:
@@ -323,6 +364,7 @@ def main(argv: list[str] | None = None) -> None:
     click = sys.modules[typer.BadParameter.__module__]
     args = sys.argv[1:] if argv is None else list(argv)
     as_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+    _ = gettext_for(_language_of(args[: args.index("--")] if "--" in args else args))
     no_args_help = getattr(click, "NoArgsIsHelpError", ())
     click_error = click.ClickException
     try:
@@ -336,18 +378,21 @@ def main(argv: list[str] | None = None) -> None:
         context = getattr(exc, "ctx", None)
         name = context.command_path.partition(" ")[2] if context is not None else ""
         where = f"{name}: " if name else ""
-        hint = f" (see {context.command_path} --help)" if context is not None else ""
+        hint = (" " + _("(see {command} --help)").format(command=context.command_path)
+                if context is not None else "")
         show_error(f"{where}{exc.format_message()}{hint}", USAGE, as_json)
         code = USAGE
     except typer.Abort:
-        show_error("interrupted", 130, as_json)
+        show_error(_("interrupted"), 130, as_json)
         code = 130
     except Exception as exc:  # a bug: still one line, with a way to see the traceback
         if os.environ.get("ATTN_GRADE_TRACEBACK"):
             raise
         show_error(
-            f"internal error, not a verdict on your code: {type(exc).__name__}: {exc} "
-            "(ATTN_GRADE_TRACEBACK=1 shows where)",
+            _(
+                "internal error, not a verdict on your code: {error} "
+                "(ATTN_GRADE_TRACEBACK=1 shows where)"
+            ).format(error=f"{type(exc).__name__}: {exc}"),
             GRADER_FAILED,
             as_json,
         )

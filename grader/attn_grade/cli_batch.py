@@ -20,6 +20,7 @@ from attn_grade.cli_options import (
 )
 from attn_grade.errors import UsageError
 from attn_grade.language import checked_language
+from attn_grade.translation import N_, Sentence, gettext_for
 
 INTERRUPTED = 130
 
@@ -75,7 +76,8 @@ def grade_class(
     from attn_grade.runner import Limits
 
     spec = load_lab(lab)
-    checked_language(lang)
+    lang = checked_language(lang)
+    _ = gettext_for(lang)
     Limits()  # a wrong ATTN_GRADE_* variable is a usage error now, not one per student
     reference = require_solutions(spec, solutions, "batch grading runs the hidden tests")
     entries = batch.discover(submissions)
@@ -84,22 +86,30 @@ def grade_class(
             Console(stderr=True).print(entry.note, markup=False, highlight=False)
     out = out.resolve()
     if out.is_relative_to(submissions.resolve()):
-        raise UsageError(f"--out {out} is inside {submissions}: it would be graded as a student")
+        raise UsageError(Sentence(
+            N_("--out {out} is inside {submissions}: it would be graded as a student"),
+            {"out": str(out), "submissions": str(submissions)},
+        ))
     folder_target(out, "--out")
     config = batch.BatchConfig(lab, reference, out, lang, time_limit, png)
     plan = batch.plan(config, entries, resume=resume, seed=seed, new_seeds=new_seeds)
     console = Console()
     if plan.kept:
-        console.print(f"resuming: {len(plan.kept)} already graded, {len(plan.tasks)} to go")
+        console.print(_("resuming: {graded} already graded, {left} to go").format(
+            graded=len(plan.kept), left=len(plan.tasks)
+        ))
     new: list[dict[str, Any]] = []
     try:
         with _sigterm_as_interrupt():
             _run_with_progress(config, plan.tasks, jobs or os.cpu_count() or 1, new)
     except KeyboardInterrupt:
         gb.write_gradebook(out, spec, plan.kept + new)
+        interrupted = _("interrupted")
         console.print(
-            f"[yellow]interrupted[/]: {len(plan.kept) + len(new)} of {len(entries)} graded; "
-            "run again with --resume to finish."
+            f"[yellow]{interrupted}[/]: "
+            + _("{graded} of {total} graded; run again with --resume to finish.").format(
+                graded=len(plan.kept) + len(new), total=len(entries)
+            )
         )
         raise typer.Exit(INTERRUPTED) from None
     reports = plan.kept + new
@@ -107,8 +117,10 @@ def grade_class(
     summary = gb.summarize(reports, gb.score_changes(plan.previous, new), stale)
     gb.write_gradebook(out, spec, reports)
     gb.write_summary(out, summary)
-    print_summary(summary, console)
-    console.print(f"gradebook: {out / gb.CSV_NAME}; feedback: {out / gb.STUDENTS_DIR}/<id>/")
+    print_summary(summary, console, lang=lang)
+    console.print(_("gradebook: {csv}; feedback: {folder}/<id>/").format(
+        csv=out / gb.CSV_NAME, folder=out / gb.STUDENTS_DIR
+    ))
     raise typer.Exit(1 if summary["statuses"].get(gb.GRADER_ERROR) else 0)
 
 
@@ -134,14 +146,18 @@ def _run_with_progress(config: Any, tasks: list, jobs: int, reports: list) -> No
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
+    from attn_grade.report.batch_summary import status_count
+
+    shown = gettext_for(config.lang)
     counts: dict[str, int] = {}
     with Progress(*columns, console=Console(stderr=True)) as progress:
-        bar = progress.add_task(f"grading {config.lab}", total=len(tasks), counts="")
+        grading = gettext_for(config.lang)("grading {lab}").format(lab=config.lab)
+        bar = progress.add_task(grading, total=len(tasks), counts="")
 
         def done(report: dict[str, Any]) -> None:
             reports.append(report)
             counts[report["status"]] = counts.get(report["status"], 0) + 1
-            text = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+            text = ", ".join(status_count(n, status, shown) for status, n in sorted(counts.items()))
             progress.update(bar, advance=1, counts=text)
 
         batch.run_batch(config, tasks, jobs, done)

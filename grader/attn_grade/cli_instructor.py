@@ -10,7 +10,9 @@ import typer
 
 from attn_grade.cli_options import folder_target, solutions_option
 from attn_grade.errors import UsageError
+from attn_grade.language import checked_language
 from attn_grade.reference import require_solutions
+from attn_grade.translation import gettext_for
 
 
 def nbgrader_course(
@@ -23,23 +25,30 @@ def nbgrader_course(
         int, typer.Option(min=1, help="Seconds per notebook cell when nbgrader runs it.")
     ] = 120,
     solutions: Annotated[Path | None, solutions_option()] = None,
+    lang: Annotated[
+        str,
+        typer.Option(help="Language of the notebook's text and its feedback: en or pt."),
+    ] = "en",
 ) -> None:
     """Write COURSE_DIR/source/LAB/LAB.ipynb (and nbgrader_config.py if absent) from the
     reference; then run `nbgrader generate_assignment LAB` in COURSE_DIR."""
     from attn_grade.labspec import load_lab
     from attn_grade.nbgrader_course import write_course
 
+    lang = checked_language(lang)
     spec = load_lab(lab)
     if not course_id.strip():
         raise UsageError("--course-id must not be empty")
     reference = require_solutions(spec, solutions, "the notebook is made from them")
     folder_target(course_dir, "COURSE_DIR")
-    for path in write_course(spec, reference, course_dir, course_id, timeout):
-        typer.echo(f"wrote {path}")
+    _ = gettext_for(lang)
+    for path in write_course(spec, reference, course_dir, course_id, timeout, lang):
+        typer.echo(_("wrote {path}").format(path=path))
     if find_spec("nbgrader") is None:
         typer.echo(
-            "nbgrader is not installed here; to run it on this course: "
-            "python -m pip install 'attn-grade[instructor]' (or nbgrader itself)"
+            _("nbgrader is not installed here; to run it on this course: {command}").format(
+                command="python -m pip install 'attn-grade[instructor]'"
+            )
         )
 
 
@@ -52,13 +61,21 @@ def release(
     solutions: Annotated[
         Path | None, solutions_option("Folder of the reference solutions (or of all labs).")
     ] = None,
+    lang: Annotated[
+        str | None, typer.Option(help="Language of the messages: en or pt (default: from $LANG).")
+    ] = None,
 ) -> None:
     """Write the student kit to OUT_DIR: grader, exercise stubs, handouts, reading list and
     public expectations; no solutions and no hidden tests. Students `pip install` it."""
     from attn_grade.labspec import lab_ids, load_lab
     from attn_grade.release import build_release
 
+    _ = gettext_for(checked_language(lang))
     specs = [load_lab(lab) for lab in (labs or lab_ids())]
     written = build_release(out_dir, specs, {s.id: require_solutions(s, solutions) for s in specs})
-    typer.echo(f"wrote {len(written)} files to {out_dir} ({', '.join(s.id for s in specs)})")
-    typer.echo(f"students: python -m pip install {out_dir} && attn-grade check {specs[0].id}")
+    typer.echo(_("wrote {n} files to {folder} ({labs})").format(
+        n=len(written), folder=out_dir, labs=", ".join(s.id for s in specs)
+    ))
+    typer.echo(_("students: {command}").format(
+        command=f"python -m pip install {out_dir} && attn-grade check {specs[0].id}"
+    ))

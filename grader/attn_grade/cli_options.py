@@ -16,6 +16,7 @@ from pathlib import Path
 import typer
 
 from attn_grade.errors import UsageError
+from attn_grade.translation import gettext_for
 
 USAGE = 2  # exit code of a usage error
 GRADER_FAILED = 3  # exit code of a failure of the grader itself
@@ -77,9 +78,10 @@ def folder_target(path: Path, what: str) -> Path:
     return path
 
 
-def os_error_message(exc: OSError, user_paths: list[Path]) -> tuple[str, int]:
+def os_error_message(exc: OSError, user_paths: list[Path], lang: str = "en") -> tuple[str, int]:
     """The message and exit code of an OSError that reached a command: a usage error when it
     names a path the user gave (or one inside it), else a failure of the grader."""
+    _ = gettext_for(lang)
     for name in (exc.filename, exc.filename2):
         if name is None:
             continue
@@ -88,4 +90,6 @@ def os_error_message(exc: OSError, user_paths: list[Path]) -> tuple[str, int]:
             given = Path(os.path.abspath(given))
             if failed.is_relative_to(given) or given.is_relative_to(failed):
                 return f"{failed}: {exc.strerror or exc}", USAGE
-    return f"the grader failed ({exc}); this is not a verdict on your code", GRADER_FAILED
+    return _("the grader failed ({error}); this is not a verdict on your code").format(
+        error=exc
+    ), GRADER_FAILED

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from attn_grade.errors import UsageError
+from attn_grade.translation import N_, Sentence
 
 
 def reading(
@@ -47,21 +48,26 @@ def reading(
         _write_readme(readings)
         return
     if kind is not None and kind not in KINDS:
-        raise UsageError(f"Unknown kind {kind!r}. Kinds: {', '.join(KINDS)}.")
+        raise UsageError(Sentence(N_("Unknown kind {kind}. Kinds: {kinds}."),
+                                  {"kind": repr(kind), "kinds": ", ".join(KINDS)}))
     if language is not None and language not in LANGUAGES:
-        raise UsageError(f"Unknown language {language!r}. Languages: {', '.join(LANGUAGES)}.")
+        raise UsageError(Sentence(N_("Unknown language {language}. Languages: {languages}."),
+                                  {"language": repr(language), "languages": ", ".join(LANGUAGES)}))
     groups = by_lab(readings.filtered(kind, language), lab)
     if lab is not None and not readings.for_lab(lab):
-        raise UsageError(f"{lab} has no readings yet.")
-    filters = "".join(f" ({value} only)" for value in (kind, language) if value)
+        raise UsageError(Sentence(N_("{lab} has no readings yet."), {"lab": lab}))
     from rich.console import Console
 
     from attn_grade.language import checked_language
     from attn_grade.report.reading_table import print_reading
+    from attn_grade.translation import gettext_for
 
     # --lang here chooses the resources' language (as documented); asking for Portuguese
     # resources also shows the table in Portuguese, else ATTN_GRADE_LANG or the locale does
     shown_in = "pt" if language == "pt" else checked_language(None)
+    _ = gettext_for(shown_in)
+    filters = "".join(" " + _("({value} only)").format(value=value)
+                      for value in (kind, language) if value)
     print_reading(groups, Console(), filters, shown_in)
 
 
@@ -94,10 +100,11 @@ def progress(
 
     lang = checked_language(lang)
     if not path.is_dir():
-        raise UsageError(
-            f"No folder {path} here. Run this from the kit's folder, "
-            "or pass --path to your work folder (the one holding lab01, lab02, ...)."
-        )
+        raise UsageError(Sentence(
+            N_("No folder {path} here. Run this from the kit's folder, or pass --path to "
+               "your work folder (the one holding lab01, lab02, ...)."),
+            {"path": str(path)},
+        ))
     from attn_grade.progress import gather_progress
 
     result = gather_progress(path, lang)

@@ -25,7 +25,7 @@ import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +118,9 @@ def check_deliverables(
     _ = gettext_for(lang)
     results = []
     for spec in specs:
+        if "file" in spec.options:  # REPORT.md, or REPORT.pt-BR.md if that is the one filled
+            chosen = filled_handout(submission, spec.options["file"], lang).name
+            spec = replace(spec, options={**spec.options, "file": chosen})
         status, message = _CHECKS[spec.kind](spec, submission, scripts, example, _)
         points = spec.points if status == "done" else 0.0
         results.append(
@@ -243,11 +246,14 @@ def _read_text(path: Path) -> str | None:
 
 
 def _read_handout(path: Path) -> str | None:
-    """A student's Markdown file without its HTML comments (see _read_text). Comments are
-    cut in one pass (a regex over many unclosed "<!--" takes quadratic time)."""
+    """A student's Markdown file without its HTML comments (see _read_text)."""
     text = _read_text(path)
-    if text is None:
-        return None
+    return None if text is None else _without_comments(text)
+
+
+def _without_comments(text: str) -> str:
+    """`text` without its HTML comments, cut in one pass (a regex over many unclosed
+    "<!--" takes quadratic time)."""
     kept, start = [], 0
     while (opening := text.find("<!--", start)) >= 0:
         kept.append(text[start:opening])
@@ -256,6 +262,46 @@ def _read_handout(path: Path) -> str | None:
             return "".join(kept)  # an unclosed comment runs to the end
         start = closing + 3
     return "".join(kept) + text[start:]
+
+
+PORTUGUESE_HANDOUT = ".pt-BR"  # REPORT.md -> REPORT.pt-BR.md
+
+
+def portuguese_twin(name: str) -> str:
+    """The Portuguese version of a handout's name: REPORT.md -> REPORT.pt-BR.md."""
+    path = Path(name)
+    return str(path.with_name(f"{path.stem}{PORTUGUESE_HANDOUT}{path.suffix}"))
+
+
+def filled_handout(folder: Path, name: str, lang: str = "en") -> Path:
+    """Which of a handout the student fills in (CHECKLIST.md, REPORT.md) and its
+    Portuguese twin (CHECKLIST.pt-BR.md, REPORT.pt-BR.md) to read. The kit ships both and
+    a student fills one: the one in the report's language `lang` if the student wrote in
+    it (a ticked item, or words under its sections besides the template's > instructions),
+    else the other one if the student wrote in it, else the one in `lang`; the one that
+    exists when only one does."""
+    own, twin = folder / name, folder / portuguese_twin(name)
+    texts = {path: _read_text(path) for path in (own, twin)}
+    present = [path for path in (own, twin) if texts[path] is not None]
+    if not present:
+        return own
+    preferred = twin if lang == "pt" else own
+    return max(present, key=lambda path: (any(_filled(texts[path] or "")), path == preferred))
+
+
+def _filled(text: str) -> tuple[int, int]:
+    """(ticked checklist items, words written under a `##` heading outside > quotes)."""
+    ticked = words = 0
+    under_heading = False
+    for line in _without_comments(text).splitlines():
+        item = ITEM.match(line)
+        if item:
+            ticked += item["tick"] != " "
+        elif re.match(r"#{2,6}\s", line):  # a section, not the title (a checklist's has prose)
+            under_heading = True
+        elif under_heading and not line.lstrip().startswith(">"):
+            words += _words(line)
+    return ticked, words
 
 
 def _score_lines(answer: str) -> list[str]:

@@ -38,7 +38,7 @@ from attn_grade.report.plain import plain
 from attn_grade.report.terminal import STATUS_WORD
 from attn_grade.result import PASSED, LabResult
 from attn_grade.tempdirs import private_tempdir
-from attn_grade.translation import N_, gettext_for
+from attn_grade.translation import N_, Sentence, gettext_for, where_text
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 BUNDLE_CONFIG = "attn_grade_bundle.json"
@@ -210,7 +210,9 @@ def run_autograder(root: Path) -> dict[str, Any]:
             )
         results = gradescope_results(result, config["hidden_visibility"])
     except (SubmissionError, UsageError) as exc:
-        output = _("Your submission could not be graded: {reason}").format(reason=plain(exc))
+        output = _("Your submission could not be graded: {reason}").format(
+            reason=plain(exc.translated(lang))
+        )
         results = {"score": 0.0, "output": output}
         results["tests"] = []
     results["execution_time"] = round(time.monotonic() - started)
@@ -236,8 +238,11 @@ def find_submission(folder: Path, lab: LabSpec) -> Path:
     if len(folders) == 1:
         return find_submission(folders[0], lab)
     wanted = ", ".join(f"{m}.py" for m in lab.modules)
-    found = ", ".join(p.name for p in visible) or "nothing"
-    raise SubmissionError(f"expected {wanted}, or one notebook, zip or .py file; found {found}")
+    found = ", ".join(p.name for p in visible) or Sentence(N_("nothing"))
+    raise SubmissionError(Sentence(
+        N_("expected {wanted}, or one notebook, zip or .py file; found {found}"),
+        {"wanted": wanted, "found": found},
+    ))
 
 
 @contextmanager
@@ -259,7 +264,7 @@ def student_copy(submission: Path) -> Iterator[Path]:
         with _folder_of(submission) as folder:
             data = read_regular(folder, submission.name, SUBMISSION_COPY_LIMIT)
         if data is None:
-            raise UsageError(f"{submission.name} is not a plain file")
+            raise UsageError(Sentence(N_("{name} is not a plain file"), {"name": submission.name}))
         write_file(copy, submission.name, data)
         yield copy / submission.name
 
@@ -329,7 +334,7 @@ def _test_output(t: Any, _=str) -> str:
         return f"{status}: {plain(t.message)}" if t.message else status  # a speed test's times
     lines = [f"{status}: {plain(t.message)}"]  # the student's exception text, as plain text
     if t.where:
-        lines.append(_("where: {where}").format(where=plain(t.where)))
+        lines.append(_("where: {where}").format(where=plain(where_text(t.where, _))))
     if t.diagnosis:
         lines.append(
             _("likely mistake ({mistake}): {hint}").format(mistake=t.diagnosis, hint=t.hint)

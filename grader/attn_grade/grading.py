@@ -41,7 +41,7 @@ from attn_grade.runner import Call, CallOutcome, Limits, run_calls
 from attn_grade.sandbox.launch import keep_private
 from attn_grade.shape_errors import explain as explain_shape_error
 from attn_grade.submission import open_submission
-from attn_grade.translation import gettext_for
+from attn_grade.translation import N_, Sentence, gettext_for, where_text
 
 
 def grade(
@@ -68,7 +68,8 @@ def grade(
     if only is not None:
         unknown = sorted(set(only) - {t.name for t in lab.tests})
         if unknown:
-            raise UsageError(f"{lab.id} has no test named {', '.join(unknown)}")
+            raise UsageError(Sentence(N_("{lab} has no test named {names}"),
+                                      {"lab": lab.id, "names": ", ".join(unknown)}))
     with open_submission(Path(submission), lab) as folder:
         return _grade_folder(
             lab, folder, str(submission), solutions, hidden, seed, lang, limits, only, deliverables
@@ -168,7 +169,9 @@ def _grade_folder(
         submission=shown,
         tests=tests,
         deliverables=delivered,
-        checklist=dl.read_checklist(submission / "CHECKLIST.md", tests, delivered),
+        checklist=dl.read_checklist(
+            dl.filled_handout(submission, "CHECKLIST.md", lang), tests, delivered
+        ),
         example=example,
         hidden_tests_ran=reference is not None,
         seed=seed if reference is not None else None,
@@ -365,7 +368,7 @@ def _describe_failure(
     outcome: CallOutcome, signature: str, raises: str | None, lang: str = "en"
 ) -> tuple[str, str]:
     _ = gettext_for(lang)
-    where = f" ({outcome.where})" if outcome.where else ""
+    where = f" ({where_text(outcome.where, _)})" if outcome.where else ""
     if outcome.status == "not-implemented":
         return ERROR, _("not implemented yet") + where
     if outcome.status == "missing":
@@ -380,7 +383,7 @@ def _describe_failure(
         return TIMEOUT, outcome_text(outcome, lang)
     if outcome.status in ("bad-return", "bad-value"):
         return FAILED, _("{problem} (expected {signature} to return arrays)").format(
-            problem=outcome.message, signature=signature
+            problem=outcome_text(outcome, lang), signature=signature
         )
     message = f"{outcome_text(outcome, lang)}{where}"
     explained = explain_shape_error(outcome.message, lang)

@@ -20,6 +20,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from attn_grade.errors import LabSpecError, UsageError
+from attn_grade.translation import N_, Sentence
 
 LABS_DIR = Path(__file__).parent / "labs"
 VISIBILITIES = ("public", "hidden")
@@ -162,7 +163,8 @@ def load_lab(lab_id: str) -> LabSpec:
     path = LABS_DIR / lab_id / "lab.toml"
     if not path.is_file():
         known = ", ".join(lab_ids()) or "none"
-        raise UsageError(f"Unknown lab {lab_id!r}. Labs in this kit: {known}.")
+        raise UsageError(Sentence(N_("Unknown lab {lab}. Labs in this kit: {known}."),
+                                  {"lab": repr(lab_id), "known": known}))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

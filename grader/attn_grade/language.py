@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from attn_grade.errors import UsageError
+from attn_grade.translation import N_, Sentence
 
 LANGUAGES = ("en", "pt")
 
@@ -26,5 +27,5 @@ def checked_language(lang: str | None) -> str:
     if lang.replace("-", "_").lower() in ("pt_br", "pt_br.utf-8"):
         lang = "pt"
     if lang not in LANGUAGES:
-        raise UsageError(f"--lang must be en or pt, not {lang!r}")
+        raise UsageError(Sentence(N_("--lang must be en or pt, not {lang}"), {"lang": repr(lang)}))
     return lang

@@ -4,14 +4,18 @@
     COURSE_DIR/source/<lab>/<lab>.ipynb   the handout, one solution cell per exercise
                                           function, one test cell per test of the spec
 
-The notebook, in order: the handout (README.md) as markdown; a locked setup
+The notebook, in order: the handout (README.md, or README.pt-BR.md for a course in
+Portuguese: `attn-grade nbgrader --lang pt`) as markdown; a locked setup
 cell; for each module, its docstring, its given code (locked) and its functions
 as solution cells (grade_id = function name; nbgrader's own
 `### BEGIN SOLUTION` markers are already in the reference), then one grade cell
 per test of those functions, worth the test's points in the lab spec. A test
 cell calls the engine by test name (notebook_cells.check_test); a hidden test's
 call sits in `### BEGIN HIDDEN TESTS`, so its source reveals only the test name.
-Last comes an ungraded cell with the public report and the heatmap.
+Last comes an ungraded cell with the public report and the heatmap. In a Portuguese
+course the grader's markdown and comments are Portuguese, the modules' (English)
+docstrings are left out, and the cells call the engine with lang="pt", so the feedback
+nbgrader shows is Portuguese too.
 
 Deliverables (visualize.py, REPORT.md) are not in the notebook: its points are
 the tests' points only.
@@ -27,6 +31,7 @@ from typing import Any
 from attn_grade.labspec import LabSpec, TestSpec
 from attn_grade.notebook import statement_text
 from attn_grade.stubs import BEGIN
+from attn_grade.translation import gettext_for
 
 CONFIG_NAME = "nbgrader_config.py"
 DEFAULT_TIMEOUT = 120  # seconds per cell; a test cell grades one test in a child process
@@ -36,7 +41,8 @@ REPORT_ID = "report"
 
 
 def write_course(
-    lab: LabSpec, solutions: Path, course_dir: Path, course_id: str, timeout: int
+    lab: LabSpec, solutions: Path, course_dir: Path, course_id: str, timeout: int,
+    lang: str = "en",
 ) -> list[Path]:
     """Write the course config (unless one exists) and the lab's source notebook."""
     import nbformat
@@ -49,7 +55,7 @@ def write_course(
         written.append(config)
     notebook = course_dir / "source" / lab.id / f"{lab.id}.ipynb"
     notebook.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(build_notebook(lab, solutions), str(notebook))
+    nbformat.write(build_notebook(lab, solutions, lang), str(notebook))
     written.append(notebook)
     return written
 
@@ -65,13 +71,15 @@ def course_config(course_id: str, timeout: int) -> str:
     )
 
 
-def build_notebook(lab: LabSpec, solutions: Path) -> Any:
-    """The nbgrader source notebook of `lab` (nbformat v4), from its reference."""
+def build_notebook(lab: LabSpec, solutions: Path, lang: str = "en") -> Any:
+    """The nbgrader source notebook of `lab` (nbformat v4), from its reference; its
+    markdown and its feedback in `lang`."""
     import nbformat
     from nbformat.v4 import new_notebook
 
-    cells = [_markdown(text) for text in handout_sections(lab, solutions)]
-    cells.append(_markdown(_how_graded(lab)))
+    _ = gettext_for(lang)
+    cells = [_markdown(text) for text in handout_sections(lab, solutions, lang)]
+    cells.append(_markdown(_how_graded(lab, lang)))
     cells.append(
         _code(
             "from attn_grade.notebook_cells import check_implemented, check_test, show_report",
@@ -80,54 +88,72 @@ def build_notebook(lab: LabSpec, solutions: Path) -> Any:
         )
     )
     for module in lab.modules:
-        cells += _module_cells(lab, module, (solutions / f"{module}.py").read_text("utf-8"))
+        source = (solutions / f"{module}.py").read_text("utf-8")
+        cells += _module_cells(lab, module, source, lang)
     cells.append(
-        _markdown("## Your report and heatmap\nThe public tests and your attention weights.")
+        _markdown(
+            "## " + _("Your report and heatmap") + "\n"
+            + _("The public tests and your attention weights.")
+        )
     )
-    cells.append(_code(f'show_report("{lab.id}")', grade_id=REPORT_ID, locked=True))
+    cells.append(_code(f"show_report({_arguments(lab.id, lang)})", grade_id=REPORT_ID, locked=True))
     notebook = new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC})
     notebook.metadata["language_info"] = {"name": "python"}
     nbformat.validate(notebook)
     return notebook
 
 
-def handout_sections(lab: LabSpec, solutions: Path) -> list[str]:
-    """README.md of the lab split at its `## ` headings (the exercises' copy first)."""
+def handout_sections(lab: LabSpec, solutions: Path, lang: str = "en") -> list[str]:
+    """README.md of the lab (README.pt-BR.md in Portuguese) split at its `## ` headings
+    (the exercises' copy first; the English one when the lab has no translation)."""
     from attn_grade.stubs import exercises_dir
 
-    for readme in (exercises_dir(lab) / "README.md", solutions / "README.md"):
+    names = ["README.pt-BR.md", "README.md"] if lang == "pt" else ["README.md"]
+    for readme in [folder / name for name in names for folder in (exercises_dir(lab), solutions)]:
         if readme.is_file():
             text = readme.read_text(encoding="utf-8")
             return [s.strip() for s in re.split(r"\n(?=## )", text) if s.strip()]
-    return [f"# {lab.id}: {lab.title}"]
+    return [f"# {lab.id}: {lab.titled(lang)}"]
 
 
-def test_cell_source(lab: LabSpec, test: TestSpec) -> str:
-    points = f"{test.points:g} point{'s' if test.points != 1 else ''}"
-    call = f'check_test("{lab.id}", "{test.name}")'
+def test_cell_source(lab: LabSpec, test: TestSpec, lang: str = "en") -> str:
+    _ = gettext_for(lang)
+    template = _("{points:g} point") if test.points == 1 else _("{points:g} points")
+    points = template.format(points=test.points)
+    call = f"check_test({_arguments(lab.id, lang, test.name)})"
     if test.visibility == "public":
-        return f"# {test.name}: {test.description} ({points})\n{call}"
+        return f"# {test.name}: {test.described(lang)} ({points})\n{call}"
+    hidden = _("A hidden test ({points}): it runs when your work is graded, on fresh inputs.")
     return (
-        f"# A hidden test ({points}): it runs when your work is graded, on fresh inputs.\n"
-        f'check_implemented("{lab.id}", "{test.function}")\n'
+        f"# {hidden.format(points=points)}\n"
+        f"check_implemented({_arguments(lab.id, lang, test.function)})\n"
         f"### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS"
     )
 
 
-def _how_graded(lab: LabSpec) -> str:
-    return (
-        "## How this notebook is graded\n"
+def _arguments(lab_id: str, lang: str, *names: str) -> str:
+    """The arguments of a cell's call: the lab, `names`, and lang="pt" unless English."""
+    arguments = [f'"{lab_id}"', *(f'"{name}"' for name in names)]
+    return ", ".join(arguments + ([f'lang="{lang}"'] if lang != "en" else []))
+
+
+def _how_graded(lab: LabSpec, lang: str = "en") -> str:
+    _ = gettext_for(lang)
+    return "## " + _("How this notebook is graded") + "\n" + _(
         "Write each function in its cell, run it, then run the test cells below it. "
         "A test cell grades one test with attn-grade: your code runs in a separate "
         "process, and the cell prints what went wrong and the likely mistake. "
         "Hidden tests run when your work is graded, on fresh random inputs. "
-        f"You can also check this notebook in a terminal: `attn-grade check {lab.id} "
-        "--path this_notebook.ipynb`. Files the handout asks for besides the functions "
-        "(such as visualize.py or REPORT.md) are not graded in this notebook."
+        "You can also check this notebook in a terminal: `{command}`. Files the handout "
+        "asks for besides the functions (such as visualize.py or REPORT.md) are not "
+        "graded in this notebook."
+    ).format(
+        command=f"attn-grade check {lab.id} --path this_notebook.ipynb"
+        + (f" --lang {lang}" if lang != "en" else "")
     )
 
 
-def _module_cells(lab: LabSpec, module: str, source: str) -> list[Any]:
+def _module_cells(lab: LabSpec, module: str, source: str, lang: str = "en") -> list[Any]:
     tree = ast.parse(source)
     lines = source.splitlines()
     cells, given, solutions = [], [], []
@@ -143,7 +169,9 @@ def _module_cells(lab: LabSpec, module: str, source: str) -> list[Any]:
             solutions.append(_code(text, grade_id=grade_id, solution=True))
         else:
             given.append(text)
-    cells.append(_markdown(f"## `{module}.py`" + (f"\n{docstring}" if docstring else "")))
+    # the module's docstring is English prose: a Portuguese notebook has the handout's instead
+    shown = docstring if docstring and lang == "en" else ""
+    cells.append(_markdown(f"## `{module}.py`" + (f"\n{shown}" if shown else "")))
     if given:
         cells.append(_code("\n\n".join(given), grade_id=f"given_{module}", locked=True))
     cells += solutions
@@ -151,7 +179,7 @@ def _module_cells(lab: LabSpec, module: str, source: str) -> list[Any]:
         if lab.functions[test.function].module == module:
             cells.append(
                 _code(
-                    test_cell_source(lab, test),
+                    test_cell_source(lab, test, lang),
                     grade_id=f"test_{test.name}",
                     grade=True,
                     points=test.points,

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from attn_grade.labspec import LabSpec
 from attn_grade.report.plain import one_line
+from attn_grade.translation import N_, Sentence
 
 NOTEBOOK_MODULE = "extracted_from_notebook.py"  # what write_module writes beside the cells
 NEVER_IMPORTED = ("attn_grade", "__future__")  # grader modules stay out of the student's module
@@ -45,7 +46,8 @@ class Extracted:
     code: str
     found: list[str]  # the lab's functions that were found
     missing: list[str]
-    skipped: list[str] = field(default_factory=list)  # "cell 4 (line 2: invalid syntax)"
+    # "cell 4 (line 2: invalid syntax)": the grader's words, translated where shown
+    skipped: list[Sentence] = field(default_factory=list)
     statements: list[_Statement] = field(default_factory=list)  # what `code` holds, in order
 
 
@@ -111,17 +113,20 @@ for _cell, _first, _last in {runs!r}:
 """
 
 
-def missing_message(extracted: Extracted, lab: LabSpec, where: str) -> str:
+def missing_message(extracted: Extracted, lab: LabSpec, where: str) -> Sentence:
     wanted = "; ".join(lab.functions[name].signature for name in extracted.missing)
-    lines = [f"{where}: no definition of {wanted} in any code cell."]
+    lines = [Sentence(N_("{where}: no definition of {wanted} in any code cell."),
+                      {"where": where, "wanted": wanted})]
     if extracted.found:
-        lines.append(f"Found: {', '.join(extracted.found)}.")
+        lines.append(Sentence(N_("Found: {functions}."), {"functions": ", ".join(extracted.found)}))
     for skipped in extracted.skipped:
-        lines.append(f"Skipped {skipped}: fix it and save the notebook.")
-    lines.append(
-        "Define each exercise function at the top level of a code cell (`def name(...):`)."
-    )
-    return "\n".join(lines)
+        lines.append(Sentence(N_("Skipped {cell}: fix it and save the notebook."), {"cell": skipped}))
+    lines.append(Sentence(
+        N_("Define each exercise function at the top level of a code cell (`def name(...):`).")
+    ))
+    # the lines joined: a template of placeholders only, the same in every language
+    template = "\n".join(f"{{line{n}}}" for n in range(len(lines)))
+    return Sentence(template, {f"line{n}": line for n, line in enumerate(lines)})
 
 
 def read_cells(notebook: Path) -> list[CodeCell]:
@@ -139,10 +144,11 @@ def read_cells(notebook: Path) -> list[CodeCell]:
         content = _converted(content, name)
     cells = content.get("cells")
     if not isinstance(cells, list):
-        raise SubmissionError(
-            f"{name} is not a Jupyter notebook: it has no list of cells "
-            f'("cells" is {_kind(cells)}). Save it again from Jupyter or Colab.'
-        )
+        raise SubmissionError(Sentence(
+            N_('{name} is not a Jupyter notebook: it has no list of cells ("cells" is {kind}). '
+               "Save it again from Jupyter or Colab."),
+            {"name": name, "kind": _kind(cells)},
+        ))
     code_cells = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -151,10 +157,11 @@ def read_cells(notebook: Path) -> list[CodeCell]:
         if isinstance(source, list) and all(isinstance(line, str) for line in source):
             source = "".join(source)
         if not isinstance(source, str):
-            raise SubmissionError(
-                f"{name}, cell {number}: its source is {_kind(source)}, not text. "
-                "Save the notebook again from Jupyter or Colab."
-            )
+            raise SubmissionError(Sentence(
+                N_("{name}, cell {number}: its source is {kind}, not text. Save the notebook "
+                   "again from Jupyter or Colab."),
+                {"name": name, "number": number, "kind": _kind(source)},
+            ))
         metadata = cell.get("metadata")
         nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
         grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
@@ -163,10 +170,12 @@ def read_cells(notebook: Path) -> list[CodeCell]:
         )
     size = sum(len(c.source) for c in code_cells)
     if len(code_cells) > MAX_CODE_CELLS or size > MAX_CODE_BYTES:
-        raise SubmissionError(
-            f"{name} has {len(code_cells)} code cells and {size // 1024} KiB of code: more "
-            f"than a lab needs (at most {MAX_CODE_CELLS} cells, {MAX_CODE_BYTES // 2**20} MiB)"
-        )
+        raise SubmissionError(Sentence(
+            N_("{name} has {cells} code cells and {kib} KiB of code: more than a lab needs "
+               "(at most {most} cells, {mib} MiB)"),
+            {"name": name, "cells": len(code_cells), "kib": size // 1024,
+             "most": MAX_CODE_CELLS, "mib": MAX_CODE_BYTES // 2**20},
+        ))
     return code_cells
 
 
@@ -176,28 +185,33 @@ def _notebook_json(notebook: Path, name: str) -> dict:
     with notebook.open("rb") as f:
         raw = f.read(MAX_NOTEBOOK_BYTES + 1)
     if len(raw) > MAX_NOTEBOOK_BYTES:
-        raise SubmissionError(
-            f"{name} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB: clear its outputs "
-            "(Edit > Clear all outputs) and save it again"
-        )
+        raise SubmissionError(Sentence(
+            N_("{name} is larger than {mib} MiB: clear its outputs (Edit > Clear all outputs) "
+               "and save it again"),
+            {"name": name, "mib": MAX_NOTEBOOK_BYTES // 2**20},
+        ))
     try:
         content = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise SubmissionError(f"{name} is not a readable notebook: it is not UTF-8 text") from exc
+        raise SubmissionError(Sentence(
+            N_("{name} is not a readable notebook: it is not UTF-8 text"), {"name": name}
+        )) from exc
     except json.JSONDecodeError as exc:
-        raise SubmissionError(
-            f"{name} is not a readable notebook: its JSON is broken at line {exc.lineno}, "
-            f"column {exc.colno} ({exc.msg}). Save it again from Jupyter or Colab."
-        ) from exc
+        raise SubmissionError(Sentence(
+            N_("{name} is not a readable notebook: its JSON is broken at line {line}, column "
+               "{column} ({problem}). Save it again from Jupyter or Colab."),
+            {"name": name, "line": exc.lineno, "column": exc.colno, "problem": exc.msg},
+        )) from exc
     except RecursionError as exc:
-        raise SubmissionError(
-            f"{name} is not a readable notebook: its JSON nests too deep"
-        ) from exc
+        raise SubmissionError(Sentence(
+            N_("{name} is not a readable notebook: its JSON nests too deep"), {"name": name}
+        )) from exc
     if not isinstance(content, dict):
-        raise SubmissionError(
-            f"{name} is not a Jupyter notebook: it holds {_kind(content)} in JSON, "
-            "not a notebook object with cells"
-        )
+        raise SubmissionError(Sentence(
+            N_("{name} is not a Jupyter notebook: it holds {kind} in JSON, not a notebook "
+               "object with cells"),
+            {"name": name, "kind": _kind(content)},
+        ))
     return content
 
 
@@ -210,17 +224,20 @@ def _converted(content: dict, name: str) -> dict:
 
         return dict(nbformat.reads(json.dumps(content), as_version=4))
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds on a damaged file
-        raise SubmissionError(
-            f"{name} is an old (version 3) notebook that cannot be converted: "
-            f"{one_line(exc)[:200]}. Save it again from a recent Jupyter."
-        ) from exc
+        raise SubmissionError(Sentence(
+            N_("{name} is an old (version 3) notebook that cannot be converted: {problem}. "
+               "Save it again from a recent Jupyter."),
+            {"name": name, "problem": one_line(exc)[:200]},
+        )) from exc
 
 
-def _kind(value: object) -> str:
-    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
+def _kind(value: object) -> Sentence:
+    kinds = {dict: N_("an object"), list: N_("a list"), str: N_("a string"),
+             bool: N_("true or false")}
     if value is None:
-        return "missing"
-    return kinds.get(type(value), "a number" if isinstance(value, (int, float)) else "data")
+        return Sentence(N_("missing"))
+    number = isinstance(value, (int, float))
+    return Sentence(kinds.get(type(value), N_("a number") if number else N_("data")))
 
 
 def assemble(cells: list[CodeCell], lab: LabSpec, where: str) -> Extracted:
@@ -234,14 +251,23 @@ def assemble(cells: list[CodeCell], lab: LabSpec, where: str) -> Extracted:
                 _statement(node, lines, (index, n), cell, lab) for n, node in enumerate(tree.body)
             ]
         except SyntaxError as exc:
-            line = f"line {exc.lineno}: " if exc.lineno else ""
-            skipped.append(f"{cell.label} ({line}{one_line(exc.msg)})")
+            problem = one_line(exc.msg)
+            if exc.lineno:
+                skipped.append(Sentence(N_("{cell} (line {line}: {problem})"),
+                                        {"cell": cell.label, "line": exc.lineno, "problem": problem}))
+            else:
+                skipped.append(Sentence(N_("{cell} ({problem})"),
+                                        {"cell": cell.label, "problem": problem}))
             continue
         except ValueError:  # e.g. a NUL character in the source
-            skipped.append(f"{cell.label} (it holds characters Python cannot read, e.g. NUL)")
+            skipped.append(Sentence(
+                N_("{cell} (it holds characters Python cannot read, e.g. NUL)"), {"cell": cell.label}
+            ))
             continue
         except (RecursionError, MemoryError):  # ast, unparse or symtable on deep nesting
-            skipped.append(f"{cell.label} (its code is nested too deeply for Python to read)")
+            skipped.append(Sentence(
+                N_("{cell} (its code is nested too deeply for Python to read)"), {"cell": cell.label}
+            ))
             continue
         statements += [s for s in found if s is not None]
 

@@ -23,40 +23,58 @@ from attn_grade.notebook import CodeCell, Extracted, assemble
 from attn_grade.result import PASSED, LabResult
 from attn_grade.submission import write_notebook
 from attn_grade.tempdirs import private_tempdir
+from attn_grade.translation import N_, gettext_for
+
+THIS_NOTEBOOK = N_("this notebook")  # the submission's name in a cell's report
 
 
 def check_test(lab_id: str, test: str, lang: str | None = None) -> None:
     """Grade one test of `lab_id` on the functions defined above; fail the cell if it fails."""
     from attn_grade.grading import grade
+    from attn_grade.report.terminal import STATUS_LABEL
 
+    lang = _lang(lang)
+    _ = gettext_for(lang)
     lab = load_lab(lab_id)
     spec = next((t for t in lab.tests if t.name == test), None)
     extracted = _student_code(lab)
     if spec is not None and spec.function not in extracted.found:
-        raise AssertionError(_not_defined(lab, spec.function, extracted))
+        raise AssertionError(_not_defined(lab, spec.function, extracted, lang))
     with private_tempdir("cell") as tmp:
         write_notebook(extracted, lab, Path(tmp))  # an error names its cell: "In [3], line 2"
-        result = grade(lab_id, Path(tmp), only=[test], deliverables=False, lang=_lang(lang))
-    result.submission = "this notebook"
+        result = grade(lab_id, Path(tmp), only=[test], deliverables=False, lang=lang)
+    result.submission = _(THIS_NOTEBOOK)
     _print(result)
     outcome = result.tests[0]
     if outcome.status != PASSED:
-        raise AssertionError(f"{test}: {outcome.status.upper()}: {outcome.message}")
+        status = outcome.status.upper()  # in English the status id, as nbgrader always showed
+        if lang != "en":
+            status = _(STATUS_LABEL.get(outcome.status, outcome.status))
+        raise AssertionError(f"{test}: {status}: {outcome.message}")
 
 
-def check_implemented(lab_id: str, function: str) -> None:
+def check_implemented(lab_id: str, function: str, lang: str | None = None) -> None:
     """The visible part of a hidden test's cell: fail if `function` is missing or still a stub.
 
     A function whose body still raises NotImplementedError fails every test, so
     this never fails a cell that the hidden test would pass.
     """
+    lang = _lang(lang)
+    _ = gettext_for(lang)
     lab = load_lab(lab_id)
     extracted = _student_code(lab)
     if function not in extracted.found:
-        raise AssertionError(_not_defined(lab, function, extracted))
+        raise AssertionError(_not_defined(lab, function, extracted, lang))
     if _is_stub(extracted.code, function):
-        raise AssertionError(f"{function} is not implemented yet (it raises NotImplementedError)")
-    print(f"{function} is defined. Its hidden tests run when your work is graded, on fresh inputs.")
+        raise AssertionError(
+            _("{function} is not implemented yet (it raises NotImplementedError)").format(
+                function=function
+            )
+        )
+    print(
+        _("{function} is defined. Its hidden tests run when your work is graded, on fresh "
+          "inputs.").format(function=function)
+    )
 
 
 def show_report(lab_id: str, lang: str | None = None) -> None:
@@ -68,7 +86,7 @@ def show_report(lab_id: str, lang: str | None = None) -> None:
     with private_tempdir("cell") as tmp:
         write_notebook(extracted, lab, Path(tmp))
         result = grade(lab_id, Path(tmp), hidden=False, deliverables=False, lang=_lang(lang))
-        result.submission = "this notebook"
+        result.submission = gettext_for(result.lang)(THIS_NOTEBOOK)
         _print(result)
         if result.example is not None:
             _show_heatmap(result, Path(tmp) / "heatmap.png")
@@ -91,10 +109,13 @@ def _student_code(lab: LabSpec) -> Extracted:
     return assemble(cells, lab, "this notebook")
 
 
-def _not_defined(lab: LabSpec, function: str, extracted: Extracted) -> str:
-    message = f"Define {lab.functions[function].signature} in a code cell above, and run that cell."
+def _not_defined(lab: LabSpec, function: str, extracted: Extracted, lang: str = "en") -> str:
+    _ = gettext_for(lang)
+    message = _("Define {signature} in a code cell above, and run that cell.").format(
+        signature=lab.functions[function].signature
+    )
     for skipped in extracted.skipped:
-        message += f"\nSkipped {skipped}."
+        message += "\n" + _("Skipped {cell}.").format(cell=skipped.translated(lang))
     return message
 
 
@@ -135,7 +156,6 @@ def _show_heatmap(result: LabResult, path: Path) -> None:
     from IPython.display import Image, display
 
     from attn_grade.report.heatmap_png import draw_heatmaps
-    from attn_grade.translation import gettext_for
 
     assert result.example is not None
     _ = gettext_for(result.lang)

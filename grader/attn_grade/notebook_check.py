@@ -45,6 +45,11 @@ def check(lab_id: str, test: str | None = None, *, lang: str | None = None) -> C
             "attn_grade.check runs inside a Jupyter or Colab notebook; in a terminal, run "
             f"`attn-grade check {lab_id}` (add --path your_notebook.ipynb for a notebook file)."
         )
+    from attn_grade.notebook_cells import THIS_NOTEBOOK
+    from attn_grade.translation import gettext_for
+
+    lang = _lang(lang)
+    _ = gettext_for(lang)
     lab = load_lab(lab_id)
     extracted = _student_code(lab)
     with private_tempdir("cell") as tmp:
@@ -54,14 +59,14 @@ def check(lab_id: str, test: str | None = None, *, lang: str | None = None) -> C
             Path(tmp),
             only=None if test is None else [test],
             deliverables=False,
-            lang=_lang(lang),
+            lang=lang,
         )
-    graded.submission = "this notebook"
+    graded.submission = _(THIS_NOTEBOOK)
     result = CheckResult(**{f.name: getattr(graded, f.name) for f in fields(LabResult)})
     checked = {t.function for t in result.tests}
-    notes = [_not_defined(lab, f, extracted).split("\n")[0] for f in extracted.missing
+    notes = [_not_defined(lab, f, extracted, lang).split("\n")[0] for f in extracted.missing
              if f in checked]
-    notes += [f"Skipped {skipped}." for skipped in extracted.skipped]
+    notes += [_("Skipped {cell}.").format(cell=s.translated(lang)) for s in extracted.skipped]
     _display(HtmlReport(result, heatmap_png(result), notes))
     return result
 

@@ -17,6 +17,7 @@ from attn_grade.labspec import LabSpec
 from attn_grade.reading import cited_ids, lab_specs_in_order
 
 CHECKLIST = "CHECKLIST.md"
+CHECKLIST_PT = "CHECKLIST.pt-BR.md"  # the Portuguese one: the student ticks one of the two
 # Edits to these files can change a grade; ticking CHECKLIST.md cannot.
 GRADED_SUFFIXES = (".py", ".md")
 
@@ -93,7 +94,7 @@ def lab_progress(spec: LabSpec, folder: Path, lang: str = "en") -> LabProgress:
     verified = {
         c.get("text") for c in (report or {}).get("checklist", []) if c.get("status") == "verified"
     }
-    _add_checklist(progress, folder / CHECKLIST, verified)
+    _add_checklist(progress, folder, lang, verified)
     if report is not None:
         _add_report(progress, report, folder)
     progress.status = _status(progress)
@@ -115,10 +116,13 @@ def _add_report(progress: LabProgress, report: dict[str, Any], folder: Path) -> 
         progress.stale = last_edit(folder) > progress.checked_at
 
 
-def _add_checklist(progress: LabProgress, path: Path, verified: set[str]) -> None:
+def _add_checklist(progress: LabProgress, folder: Path, lang: str, verified: set[str]) -> None:
     """Items done: ticked by the student, or verified by the grader at the last check
-    (the student need not tick those)."""
-    from attn_grade.deliverables import ITEM, item_text  # one definition of a checklist item
+    (the student need not tick those). CHECKLIST.md or CHECKLIST.pt-BR.md, the one filled."""
+    # one definition of a checklist item, and of which checklist the student fills
+    from attn_grade.deliverables import ITEM, filled_handout, item_text
+
+    path = filled_handout(folder, CHECKLIST, lang)
 
     if not path.is_file():
         return
@@ -140,7 +144,7 @@ def last_edit(folder: Path) -> float:
     times = [
         p.stat().st_mtime
         for p in folder.iterdir()
-        if p.is_file() and p.suffix in GRADED_SUFFIXES and p.name != CHECKLIST
+        if p.is_file() and p.suffix in GRADED_SUFFIXES and p.name not in (CHECKLIST, CHECKLIST_PT)
     ]
     return max(times, default=0.0)
 

@@ -1,6 +1,7 @@
 """The student kit: everything a student needs, and no solution.
 
     OUT_DIR/README.md            how to install and check (generated)
+    OUT_DIR/README.pt-BR.md      the students' guide in Portuguese (the kit's)
     OUT_DIR/pyproject.toml       the kit's, so `pip install OUT_DIR` works
     OUT_DIR/grader/attn_grade/   the grader; each lab.toml without its hidden tests,
                                  each lab's public.npz (frozen public expectations)
@@ -80,7 +81,7 @@ def build_release(
         source = exercises_dir(lab) if handouts is None else handouts / lab.id
         _write_exercises(lab, solutions[lab.id], source, out / "exercises" / lab.id)
     shutil.copy2(KIT_ROOT / "pyproject.toml", out / "pyproject.toml")
-    for name in ("LICENSE", "LICENSE.md"):
+    for name in ("LICENSE", "LICENSE.md", "README.pt-BR.md"):  # the students' guide in pt
         if (KIT_ROOT / name).is_file():
             shutil.copy2(KIT_ROOT / name, out / name)
     if (KIT_ROOT / "reading_list").is_dir():
@@ -164,6 +165,9 @@ your work in a separate process and explains what is wrong.
 This kit grades the public tests. Hidden tests run at grading, on fresh random
 inputs: pass them by being right, not by matching numbers. The reading list for
 the labs is in `reading_list/`.
+
+Em português: o guia do estudante é o `README.pt-BR.md`, e cada lab tem os enunciados
+`README.pt-BR.md`, `CHECKLIST.pt-BR.md` e `REPORT.pt-BR.md` ao lado dos em inglês.
 """
 
 

@@ -620,18 +620,29 @@ class _Session:
         call = self.calls[call_index]
         status = str(event.get("status", "protocol"))
         message = str(event.get("message", ""))[:2000]
+        sentence = None  # the grader's own words, translated where shown
         if status == "bad-return":
-            message = (
-                f"{call.function} returned {str(event.get('got', '?'))[:80]}; "
-                f"expected a tuple of {call.n_outputs} arrays"
+            returned = Sentence(
+                N_("{function} returned {got}"),
+                {"function": call.function, "got": str(event.get("got", "?"))[:80]},
             )
+            sentence = Sentence(
+                N_("{returned}; expected a tuple of {n} arrays"),
+                {"returned": returned, "n": call.n_outputs},
+            )
+            message = sentence.english()
         exception = str(event.get("exception", ""))[:100]
-        message += _limit_note(exception, message, self.limits)
+        note = _limit_note(exception, message, self.limits)
+        if note is not None:
+            sentence = Sentence(N_("{problem} ({limit})"), {"problem": sentence or message,
+                                                            "limit": note})
+            message = sentence.english()
         self.outcomes[call.key] = CallOutcome(
             status=status,
             outputs=arrays[: call.n_outputs],
             returned_inputs=arrays[call.n_outputs :],
             message=message,
+            sentence=sentence,
             where=str(event.get("where", ""))[:300],
             exception=exception,
             wall_seconds=time.monotonic() - self.started.get(call_index, time.monotonic()),
@@ -754,15 +765,16 @@ def _failure_message(
     return Sentence(N_("The student process sent malformed data {during}: {detail}"), values)
 
 
-def _limit_note(exception: str, message: str, limits: Limits) -> str:
+def _limit_note(exception: str, message: str, limits: Limits) -> Sentence | None:
     """Say which limit an error came from, and its value."""
     if exception == "MemoryError":
-        return f" (memory limit: {limits.memory_bytes // MiB} MiB per student process)"
+        return Sentence(N_("memory limit: {mib} MiB per student process"),
+                        {"mib": limits.memory_bytes // MiB})
     if "File too large" in message:
-        return f" (file size limit: {limits.file_bytes // MiB} MiB)"
+        return Sentence(N_("file size limit: {mib} MiB"), {"mib": limits.file_bytes // MiB})
     if exception == "BlockingIOError" and "Resource temporarily unavailable" in message:
-        return f" (process limit: {limits.processes} processes)"
-    return ""
+        return Sentence(N_("process limit: {n} processes"), {"n": limits.processes})
+    return None
 
 
 def _exit_description(code: int | None) -> Sentence:

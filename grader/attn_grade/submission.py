@@ -30,6 +30,7 @@ from attn_grade.errors import AttnGradeError, UsageError
 from attn_grade.labspec import LabSpec
 from attn_grade.report.plain import one_line
 from attn_grade.tempdirs import private_tempdir
+from attn_grade.translation import N_, Sentence
 
 if TYPE_CHECKING:
     from attn_grade.notebook import Extracted
@@ -64,15 +65,17 @@ def open_submission(path: Path, lab: LabSpec) -> Iterator[Path]:
         yield lab_folder(path.resolve(), lab, one_line(path))
         return
     if not path.is_file():
-        raise UsageError(
-            f"No folder or file {one_line(path)}: point --path at your lab folder "
-            "(from inside it: --path .)."
-        )
+        raise UsageError(Sentence(
+            N_("No folder or file {path}: point --path at your lab folder "
+               "(from inside it: --path .)."),
+            {"path": one_line(path)},
+        ))
     suffix = path.suffix.lower()
     if suffix not in (".zip", ".py", ".ipynb"):
-        raise UsageError(
-            f"{one_line(path.name)}: expected a folder, a .zip, a .py or an .ipynb file"
-        )
+        raise UsageError(Sentence(
+            N_("{name}: expected a folder, a .zip, a .py or an .ipynb file"),
+            {"name": one_line(path.name)},
+        ))
     with private_tempdir("submission") as tmp:
         folder = Path(tmp)
         if suffix == ".zip":
@@ -91,10 +94,10 @@ def _read_source(path: Path) -> bytes:
     with path.open("rb") as f:
         source = f.read(MAX_SOURCE_BYTES + 1)
     if len(source) > MAX_SOURCE_BYTES:
-        raise SubmissionError(
-            f"{one_line(path.name)} is larger than {MAX_SOURCE_BYTES // 2**20} MiB: "
-            "that is not the source of a lab"
-        )
+        raise SubmissionError(Sentence(
+            N_("{name} is larger than {mib} MiB: that is not the source of a lab"),
+            {"name": one_line(path.name), "mib": MAX_SOURCE_BYTES // 2**20},
+        ))
     return source
 
 
@@ -171,24 +174,25 @@ def lab_folder(root: Path, lab: LabSpec, shown: str) -> Path:
     names = ", ".join(sorted(wanted))
     if found:
         where = ", ".join(one_line(p.relative_to(root)) for p in found[:5])
-        raise SubmissionError(
-            f"{shown} holds {len(found)} folders with the lab's files ({where}): "
-            "hand in one lab folder"
-        )
-    raise NotASubmissionError(
-        f"{shown}: nothing to grade, {_contents(root)}. {lab.id} needs {names}."
-    )
+        raise SubmissionError(Sentence(
+            N_("{shown} holds {n} folders with the lab's files ({where}): hand in one lab folder"),
+            {"shown": shown, "n": len(found), "where": where},
+        ))
+    raise NotASubmissionError(Sentence(
+        N_("{shown}: nothing to grade, {contents}. {lab} needs {names}."),
+        {"shown": shown, "contents": _contents(root), "lab": lab.id, "names": names},
+    ))
 
 
-def _contents(root: Path) -> str:
+def _contents(root: Path) -> Sentence:
     try:
         entries = sorted(p.name for p in root.iterdir() if p.name not in SKIPPED_FOLDERS)
     except OSError:
         entries = []
     if not entries:
-        return "it is empty"
+        return Sentence(N_("it is empty"))
     shown = ", ".join(one_line(e) for e in entries[:8]) + (", ..." if len(entries) > 8 else "")
-    return f"none of the lab's files in it (found: {shown})"
+    return Sentence(N_("none of the lab's files in it (found: {found})"), {"found": shown})
 
 
 def _unzip(path: Path, into: Path) -> Path:
@@ -202,7 +206,7 @@ def _unzip(path: Path, into: Path) -> Path:
     except OSError as exc:
         if exc.errno in GRADER_FAILURES:
             raise  # the grader's disk or memory, not the student's zip
-        raise SubmissionError(f"{name} is not a readable zip file: {_reason(exc)}") from exc
+        raise SubmissionError(_unreadable_zip(name, exc)) from exc
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
@@ -214,7 +218,7 @@ def _unzip(path: Path, into: Path) -> Path:
         ValueError,
         UnicodeError,
     ) as exc:
-        raise SubmissionError(f"{name} is not a readable zip file: {_reason(exc)}") from exc
+        raise SubmissionError(_unreadable_zip(name, exc)) from exc
     entries = [p for p in into.iterdir() if p.name not in SKIPPED_FOLDERS]
     if len(entries) == 1 and entries[0].is_dir():
         return entries[0]
@@ -224,12 +228,13 @@ def _unzip(path: Path, into: Path) -> Path:
 def _extract(archive: zipfile.ZipFile, into: Path, name: str) -> None:
     members = archive.infolist()
     if len(members) > MAX_ZIP_FILES or sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-        raise SubmissionError(f"{name} is too large to be a lab submission")
+        raise SubmissionError(_too_large(name))
     root, written = into.resolve(), 0
     for member in members:
         target = (into / member.filename).resolve()
         if not target.is_relative_to(root) or stat.S_ISLNK(member.external_attr >> 16):
-            raise SubmissionError(f"{name}: unsafe path {one_line(member.filename)!r} in the zip")
+            raise SubmissionError(Sentence(N_("{name}: unsafe path {path} in the zip"),
+                                           {"name": name, "path": repr(one_line(member.filename))}))
         if member.is_dir():
             target.mkdir(parents=True, exist_ok=True)
             continue
@@ -238,8 +243,17 @@ def _extract(archive: zipfile.ZipFile, into: Path, name: str) -> None:
             while chunk := source.read(1024 * 1024):  # the sizes in a zip may lie
                 written += len(chunk)
                 if written > MAX_ZIP_BYTES:
-                    raise SubmissionError(f"{name} is too large to be a lab submission")
+                    raise SubmissionError(_too_large(name))
                 out.write(chunk)
+
+
+def _too_large(name: str) -> Sentence:
+    return Sentence(N_("{name} is too large to be a lab submission"), {"name": name})
+
+
+def _unreadable_zip(name: str, exc: BaseException) -> Sentence:
+    return Sentence(N_("{name} is not a readable zip file: {reason}"),
+                    {"name": name, "reason": _reason(exc)})
 
 
 def _reason(exc: BaseException) -> str:

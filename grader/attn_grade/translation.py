@@ -16,14 +16,26 @@ Updating the catalog (Babel, in the [dev] extra)::
     # translate the new entries, then
     pybabel compile -d grader/attn_grade/locale -D attn_grade
 
+(Without the ``pybabel`` script, ``python -m babel.messages.frontend`` takes the same
+arguments.) Babel does not look inside f-strings: mark a message outside one (a test
+fails otherwise).
+
+A message made where the language is not known yet (the runner's, an error raised deep
+in the engine) is a ``Sentence``: its template marked with N_ and its values; it is
+translated where it is shown. ``AttnGradeError(Sentence(...))`` is such an error: the
+CLI shows it in --lang's language.
+
 Text from lab specs (test descriptions, hints, deliverable titles) is data of the lab,
 not of the code: it is translated in lab.toml itself (``description_pt``, ``hint_pt``,
-``title_pt``), so that a new lab adds files and never edits the engine's catalog.
+``title_pt``), so that a new lab adds files and never edits the engine's catalog. So are
+its handouts: README.pt-BR.md, CHECKLIST.pt-BR.md and REPORT.pt-BR.md beside the English
+ones (tests/test_translation.py keeps the two in step).
 """
 
 from __future__ import annotations
 
 import gettext
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -80,3 +92,17 @@ class Sentence:
             for k, v in self.params.items()
         }
         return Sentence(self.template, params)
+
+
+_WHERE = re.compile(r"(?P<file>.+?), line (?P<line>\d+)(?:, in (?P<function>.+))?")
+
+
+def where_text(where: str, _: Callable[[str], str]) -> str:
+    """A place in the student's code, 'attention.py, line 27, in f' (the sandbox writes it
+    like a Python traceback), translated with `_`; anything else as it is."""
+    found = _WHERE.fullmatch(where)
+    if found is None:
+        return where
+    if found["function"] is None:
+        return _("{file}, line {line}").format(file=found["file"], line=found["line"])
+    return _("{file}, line {line}, in {function}").format(**found.groupdict())

@@ -37,6 +37,7 @@ from attn_grade.expected import Expectation
 from attn_grade.labspec import LabSpec
 from attn_grade.result import FAILED, PASSED, TestResult
 from attn_grade.runner import Call, CallOutcome
+from attn_grade.translation import N_, Sentence, gettext_for
 
 # in-process times must fit in the wall time the grader measured for the call:
 # at most all of it (plus slack for when the grader read the events late), and at least
@@ -117,9 +118,16 @@ def judge_speed(
     options = speed_options(lab, case)
     fast, slow = case.function, lab.functions[options.slower]
     n_fast, n_slow = len(fast.outputs), len(slow.outputs)
+    _ = gettext_for(lang)
     if outcome.status == "bad-return":
-        wanted = f"{fast.name} and {slow.name} must each return ({', '.join(fast.outputs)})"
-        outcome = replace(outcome, message=f"{wanted}: {outcome.message.split(';')[0]}")
+        returned = (outcome.sentence.params.get("returned") if outcome.sentence is not None
+                    else None) or outcome.message.split(";")[0]
+        sentence = Sentence(
+            N_("{fast} and {slow} must each return ({outputs}): {returned}"),
+            {"fast": fast.name, "slow": slow.name, "outputs": ", ".join(fast.outputs),
+             "returned": returned},
+        )
+        outcome = replace(outcome, message=sentence.english(), sentence=sentence)
     if outcome.status != "ok" or len(outcome.outputs) != n_fast + n_slow + 1:
         return judge_values(lab, case, outcome, expectation, lang)
     for function, outputs in ((fast, outcome.outputs[:n_fast]),
@@ -128,43 +136,52 @@ def judge_speed(
         result = judge_values(lab, replace(case, function=function), one, expectation, lang)
         if result.status != PASSED:
             result.function = fast.name
-            result.message = f"{function.name} is wrong on the speed test's inputs: {result.message}"
+            result.message = _("{function} is wrong on the speed test's inputs: {problem}").format(
+                function=function.name, problem=result.message
+            )
             return result
     result = judge_values(lab, case, replace(outcome, outputs=outcome.outputs[:n_fast]),
                           expectation, lang)  # a passed result to fill in
     hint = options.hint_pt if lang == "pt" else options.hint
-    return _judge_times(result, outcome, options, fast.name, slow.name, _batch(case, options), hint)
+    batch = _batch(case, options, _)
+    return _judge_times(result, outcome, options, fast.name, slow.name, batch, hint, _)
 
 
-def _batch(case: Case, options: SpeedOptions) -> str:
+def _batch(case: Case, options: SpeedOptions, _: Callable[[str], str] = str) -> str:
     if not options.per_item:
-        return "the same inputs"  # else the slow one ran item by item: the batch's time
+        return _("the same inputs")  # else the slow one ran item by item: the batch's time
     n = len(case.args[options.per_item[0]])
-    return f"a batch of {n}"
+    return _("a batch of {n}").format(n=n)
 
 
 def _judge_times(
     result: TestResult, outcome: CallOutcome, options: SpeedOptions, fast: str, slow: str,
-    batch: str, hint: str,
+    batch: str, hint: str, _: Callable[[str], str] = str,
 ) -> TestResult:
     times = outcome.outputs[-1]
     if (times.ndim != 2 or times.shape[0] != 2 or not 3 <= times.shape[1] <= options.repeats
             or times.dtype.kind != "f" or not np.all(np.isfinite(times)) or np.any(times <= 0)):
-        return _failed(result, f"the times sent back are not 3 to {options.repeats} positive "
-                               f"durations of each function (got shape {times.shape})")
+        return _failed(result, _(
+            "the times sent back are not 3 to {repeats} positive durations of each function "
+            "(got shape {shape})"
+        ).format(repeats=options.repeats, shape=times.shape))
     claimed = float(times.sum())
     wall = outcome.wall_seconds
     if wall > 0 and not MIN_SHARE_OF_WALL * wall <= claimed <= wall + WALL_SLACK_SECONDS:
-        return _failed(result, f"the times measured in your process ({claimed:.3f} s in all) "
-                               f"do not fit in the {wall:.3f} s the grader measured: was the "
-                               "clock patched?")
+        return _failed(result, _(
+            "the times measured in your process ({claimed:.3f} s in all) do not fit in the "
+            "{wall:.3f} s the grader measured: was the clock patched?"
+        ).format(claimed=claimed, wall=wall))
     fast_median, slow_median = (float(np.median(row)) for row in times)
     ratio = slow_median / fast_median
-    table = (f"{slow} {_ms(slow_median)}, {fast} {_ms(fast_median)} for {batch} "
-             f"(median of {times.shape[1]}): {ratio:.1f}x faster")
+    table = _(
+        "{slow} {slow_time}, {fast} {fast_time} for {batch} (median of {n}): {ratio:.1f}x faster"
+    ).format(slow=slow, slow_time=_ms(slow_median), fast=fast, fast_time=_ms(fast_median),
+             batch=batch, n=times.shape[1], ratio=ratio)
     if ratio < options.min_ratio:
-        return _failed(result, f"{table}, needs {options.min_ratio:g}x. {hint}".rstrip())
-    result.message = f"{table} (needs {options.min_ratio:g}x)"
+        needs = _("{table}, needs {ratio:g}x.").format(table=table, ratio=options.min_ratio)
+        return _failed(result, f"{needs} {hint}".rstrip())
+    result.message = _("{table} (needs {ratio:g}x)").format(table=table, ratio=options.min_ratio)
     return result
 
 

@@ -17,13 +17,16 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.text import Text
 
 from attn_grade.report.plain import one_line, plain
 from attn_grade.result import LabResult
+from attn_grade.translation import N_, gettext_for
 
+HTML_LANG = {"en": "en", "pt": "pt-BR"}  # <html lang>: the report's language, for screen readers
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 STYLE = """
@@ -81,8 +84,9 @@ def render_html(result: LabResult, heatmap: bytes | None = None) -> str:
     """The report as one self-contained HTML document. `heatmap` is the heatmap PNG to
     embed (see heatmap_png); without it, the page has no picture."""
     title = text(one_line(f"attn-grade {result.lab}: {result.submission}"))
+    language = HTML_LANG.get(result.lang, "en")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<!DOCTYPE html>\n<html lang=\"{language}\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{POLICY}\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         f"<title>{title}</title>\n</head>\n<body>\n"
@@ -97,6 +101,7 @@ def render_fragment(
     `notes` go under the title (e.g. a function the notebook does not define yet)."""
     from attn_grade.report.terminal import _summary
 
+    _ = gettext_for(result.lang)
     parts = [
         f"<style>{STYLE}</style>",
         '<div class="attn-grade">',
@@ -112,8 +117,9 @@ def render_fragment(
         parts.append(_checklist_table(result))
     parts.append(_heatmap(result, heatmap))
     if result.student_output.strip():
-        more = "\n[... truncated]" if result.student_output_truncated else ""
-        parts.append("<h2>your code printed</h2>")
+        more = "\n" + _("[... truncated]") if result.student_output_truncated else ""
+        heading = text(_("your code printed"))
+        parts.append(f"<h2>{heading}</h2>")
         parts.append(f'<pre class="output">{text(result.student_output.rstrip() + more)}</pre>')
     parts.append("</div>")
     return "\n".join(p for p in parts if p)
@@ -144,7 +150,9 @@ def heatmap_png(result: LabResult) -> bytes | None:
     from attn_grade.report.heatmap_png import draw_heatmaps
 
     image = io.BytesIO()
-    draw_heatmaps(result.example, image, f"{result.lab}: attention weights")
+    _ = gettext_for(result.lang)
+    title = _("{lab}: attention weights").format(lab=result.lab)
+    draw_heatmaps(result.example, image, title, result.lang)
     return image.getvalue()
 
 
@@ -165,6 +173,11 @@ def rich_html(rich: Text) -> str:
     return "".join(out)
 
 
+def _words(_: Callable[[str], str], *messages: str) -> tuple[str, ...]:
+    """`messages` (marked with N_) translated with `_`, as HTML text."""
+    return tuple(text(_(message)) for message in messages)
+
+
 def _status(status: str, label: str | None = None) -> str:
     css = STATUS_CLASS.get(status, "plain")
     return f'<span class="status {css}">{text(label or status)}</span>'
@@ -173,24 +186,29 @@ def _status(status: str, label: str | None = None) -> str:
 def _tests_table(result: LabResult) -> str:
     from attn_grade.report.terminal import STATUS_LABEL, _feedback
 
+    _ = gettext_for(result.lang)
+    heading, status, points, test, checks, hidden_mark = _words(
+        _, N_("Tests"), N_("status"), N_("points"), N_("test"), N_("what it checks"),
+        N_("(hidden)"),
+    )
     rows = [
-        "<h2>Tests</h2>",
-        '<table class="tests"><thead><tr><th>status</th><th>points</th><th>test</th>'
-        '<th class="description">what it checks</th></tr></thead><tbody>',
+        f"<h2>{heading}</h2>",
+        f'<table class="tests"><thead><tr><th>{status}</th><th>{points}</th><th>{test}</th>'
+        f'<th class="description">{checks}</th></tr></thead><tbody>',
     ]
     hinted: dict[str, str] = {}
     said: dict = {}
     for t in result.tests:
-        hidden = ' <span class="dim">(hidden)</span>' if t.visibility == "hidden" else ""
+        hidden = f' <span class="dim">{hidden_mark}</span>' if t.visibility == "hidden" else ""
         rows.append(
             f'<tr class="test" data-test="{text(t.name)}" data-status="{text(t.status)}">'
-            f"<td>{_status(t.status, STATUS_LABEL.get(t.status))}</td>"
+            f"<td>{_status(t.status, _(STATUS_LABEL.get(t.status, t.status)))}</td>"
             f'<td class="points">{t.points:g}/{t.max_points:g}</td>'
             f"<td>{text(t.name)}{hidden}</td>"
             f'<td class="description dim">{text(t.description)}</td></tr>'
         )
         if t.status != "passed":
-            feedback = rich_html(_feedback(t, result.tests, hinted, said))
+            feedback = rich_html(_feedback(t, result.tests, hinted, said, _))
             rows.append(
                 f'<tr class="feedback"><td colspan="4"><pre class="text">{feedback}</pre></td></tr>'
             )
@@ -199,31 +217,44 @@ def _tests_table(result: LabResult) -> str:
 
 
 def _deliverables_table(result: LabResult) -> str:
+    from attn_grade.report.terminal import STATUS_WORD
+
+    _ = gettext_for(result.lang)
+    heading, deliverable, points, status, feedback = _words(
+        _, N_("Deliverables"), N_("deliverable"), N_("points"), N_("status"), N_("feedback")
+    )
     rows = [
-        "<h2>Deliverables</h2>",
-        "<table><thead><tr><th>deliverable</th><th>points</th><th>status</th>"
-        "<th>feedback</th></tr></thead><tbody>",
+        f"<h2>{heading}</h2>",
+        f"<table><thead><tr><th>{deliverable}</th><th>{points}</th>"
+        f"<th>{status}</th><th>{feedback}</th></tr></thead><tbody>",
     ]
     for d in result.deliverables:
         rows.append(
             f"<tr><td>{text(d.title)}</td><td class=\"points\">{d.points:g}/{d.max_points:g}</td>"
-            f"<td>{_status(d.status)}</td><td class=\"text\">{text(d.message)}</td></tr>"
+            f"<td>{_status(d.status, _(STATUS_WORD.get(d.status, d.status)))}</td>"
+            f"<td class=\"text\">{text(d.message)}</td></tr>"
         )
     rows.append("</tbody></table>")
     return "\n".join(rows)
 
 
 def _checklist_table(result: LabResult) -> str:
+    from attn_grade.report.terminal import STATUS_WORD
+
+    _ = gettext_for(result.lang)
+    heading, item_header, status_header = _words(
+        _, N_("Checklist (CHECKLIST.md)"), N_("item"), N_("status")
+    )
     rows = [
-        "<h2>Checklist (CHECKLIST.md)</h2>",
-        "<table><thead><tr><th></th><th>item</th><th>status</th></tr></thead><tbody>",
+        f"<h2>{heading}</h2>",
+        f"<table><thead><tr><th></th><th>{item_header}</th><th>{status_header}</th>"
+        "</tr></thead><tbody>",
     ]
     for item in result.checklist:
-        label = item.status + (f" ({item.checked_by})" if item.checked_by else "")
-        readings = (
-            f' <span class="dim">(reading: {text(", ".join(item.readings))})</span>'
-            if item.readings else ""
-        )
+        status = _(STATUS_WORD.get(item.status, item.status))
+        label = status + (f" ({item.checked_by})" if item.checked_by else "")
+        reading = _("(reading: {ids})").format(ids=", ".join(item.readings))
+        readings = f' <span class="dim">{text(reading)}</span>' if item.readings else ""
         rows.append(
             f"<tr><td class=\"mark\">{'[x]' if item.ticked else '[ ]'}</td>"
             f"<td>{text(item.text)}{readings}</td><td>{_status(item.status, label)}</td></tr>"
@@ -236,15 +267,18 @@ def _heatmap(result: LabResult, heatmap: bytes | None) -> str:
     example = result.example
     if example is None:
         return ""
-    parts = ["<h2>Your attention weights on the example sentence</h2>"]
+    _ = gettext_for(result.lang)
+    heading = text(_("Your attention weights on the example sentence"))
+    parts = [f"<h2>{heading}</h2>"]
     if example.student is None:
-        reason = example.message or "your attention did not run on the example"
-        parts.append(f'<p class="text">No heatmap: {text(reason)}</p>')
+        reason = example.message or _("your attention did not run on the example")
+        no_heatmap = text(_("No heatmap: {reason}").format(reason=reason))
+        parts.append(f'<p class="text">{no_heatmap}</p>')
     if heatmap:
         data = base64.b64encode(heatmap).decode("ascii")
+        alt = _("Heatmaps: your attention weights, the reference's, and the difference")
         parts.append(
-            f'<img class="heatmap" src="data:image/png;base64,{data}" '
-            'alt="Heatmaps: your attention weights, the reference\'s, and the difference">'
+            f'<img class="heatmap" src="data:image/png;base64,{data}" alt="{text(alt)}">'
         )
     if example.not_shown:
         parts.append(f'<p class="text mistake">{text(example.not_shown)}</p>')
