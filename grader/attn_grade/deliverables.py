@@ -35,7 +35,7 @@ from attn_grade.labspec import DeliverableSpec, LabSpec
 from attn_grade.result import ChecklistItem, DeliverableResult, ExampleWeights, TestResult
 from attn_grade.runner import Call, CallOutcome, Limits, run_calls
 from attn_grade.safe_files import open_folder, read_regular, remove_file, write_file
-from attn_grade.translation import N_, gettext_for
+from attn_grade.translation import N_, gettext_for, where_text
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_PNG_BYTES = 16 * 1024 * 1024
@@ -155,7 +155,7 @@ def _script_ran(run: ScriptRun, script: str, _: Callable[[str], str]) -> tuple[s
             return "missing", _("{script} not found").format(script=script)
         return "missing", run.outcome.message
     if run.outcome.status != "ok":
-        where = f" ({run.outcome.where})" if run.outcome.where else ""
+        where = f" ({where_text(run.outcome.where, _)})" if run.outcome.where else ""
         return "failed", _("{script} failed: {problem}").format(
             script=script, problem=run.outcome.message + where
         )
