@@ -24,9 +24,10 @@ from attn_grade.errors import LabSpecError, UsageError
 LABS_DIR = Path(__file__).parent / "labs"
 VISIBILITIES = ("public", "hidden")
 # test kinds: "values" compares outputs (and raises, check_unchanged); "speed" times two
-# functions in the student's process (checks/speed.py). A kind's own options sit in a
-# table of the test named after the kind, e.g. [tests.speed].
-TEST_KINDS = ("values", "speed")
+# functions in the student's process (checks/speed.py); "training" runs a training loop
+# there and judges the parameters it returns (checks/training.py). A kind's own options
+# sit in a table of the test named after the kind, e.g. [tests.speed].
+TEST_KINDS = ("values", "speed", "training")
 
 
 @dataclass(frozen=True)
