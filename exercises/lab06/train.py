@@ -58,8 +58,8 @@ def mean_loss(forward, params, data):
 def main():
     parser = argparse.ArgumentParser(description="train the attention LM and Bengio's MLP")
     parser.add_argument("--text", metavar="FILE", help="your own text instead of corpus.txt")
-    parser.add_argument("--steps", type=int, default=400)
-    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--lr", type=float, default=0.005)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.text:
