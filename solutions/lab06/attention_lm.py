@@ -12,15 +12,17 @@ t + 1 from tokens 0..t, like the MLP, which sees only t - 2..t.
 Run me as a script to check your backward with numerical gradients: ``python attention_lm.py``.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 from from_lab05 import cross_entropy, linear, linear_backward, mha_backward, mha_forward
 
 NUM_HEADS = 2
-PARAM_NAMES = ("token_table", "position_table", "w_q", "b_q", "w_k", "b_k", "w_v", "b_v",
-               "w_o", "b_o", "w_out", "b_out")
+LM_PARAM_NAMES = ("token_table", "position_table", "w_q", "b_q", "w_k", "b_k", "w_v", "b_v",
+                  "w_o", "b_o", "w_out", "b_out")
 
 
-def init_params(vocab_size, seed, d_model=16, max_len=16):
+def lm_init_params(vocab_size, seed, d_model=16, max_len=16):
     """Seeded initial parameters (given).
 
     Shapes:
@@ -47,7 +49,7 @@ def lm_forward(token_ids, params):
     """The logits of every position, and the attention weights.
 
     Shapes:
-        token_ids: (B, T) int, T <= max_len; params: see init_params
+        token_ids: (B, T) int, T <= max_len; params: see lm_init_params
         returns: logits (B, T, V), weights (B, H, T, T)
     """
     # TODO: embed, causal multi-head attention, residual, output layer (about 5 lines)
@@ -71,7 +73,7 @@ def lm_backward(dlogits, token_ids, params):
 
     Shapes:
         dlogits: (B, T, V); token_ids: (B, T)
-        returns: a dict with the names of PARAM_NAMES, each gradient of its parameter's shape
+        returns: a dict with the names of LM_PARAM_NAMES, each gradient of its parameter's shape
     """
     # TODO: forward again, back through the output layer, the attention and the embedding
     # (about 12 lines)
@@ -93,7 +95,7 @@ def lm_backward(dlogits, token_ids, params):
     ### END SOLUTION
 
 
-def loss_and_grads(params, inputs, targets):
+def lm_loss_and_grads(params, inputs, targets):
     """The mean cross-entropy of the next tokens and its gradients (given): what train()
     calls on every model.
 
@@ -105,21 +107,25 @@ def loss_and_grads(params, inputs, targets):
     return loss, lm_backward(dlogits, inputs, params)
 
 
+# the model as train() sees it (given)
+ATTENTION_LM = SimpleNamespace(init_params=lm_init_params, loss_and_grads=lm_loss_and_grads)
+
+
 def lm_gradients(token_ids, targets, params):
-    """What the grader calls (given): the loss, then the gradients in PARAM_NAMES order."""
-    loss, grads = loss_and_grads(params, token_ids, targets)
-    return (loss, *(grads[name] for name in PARAM_NAMES))
+    """What the grader calls (given): the loss, then the gradients in LM_PARAM_NAMES order."""
+    loss, grads = lm_loss_and_grads(params, token_ids, targets)
+    return (loss, *(grads[name] for name in LM_PARAM_NAMES))
 
 
 if __name__ == "__main__":
     from from_lab05 import numerical_gradient
 
     rng = np.random.default_rng(0)
-    params = init_params(vocab_size=6, seed=0, d_model=4, max_len=5)
+    params = lm_init_params(vocab_size=6, seed=0, d_model=4, max_len=5)
     ids, targets = rng.integers(0, 6, (2, 4)), rng.integers(0, 6, (2, 4))
-    _, grads = loss_and_grads(params, ids, targets)
-    for name in PARAM_NAMES:
+    _, grads = lm_loss_and_grads(params, ids, targets)
+    for name in LM_PARAM_NAMES:
         def loss_of(value, name=name):
-            return loss_and_grads({**params, name: value}, ids, targets)[0]
+            return lm_loss_and_grads({**params, name: value}, ids, targets)[0]
         error = np.abs(numerical_gradient(loss_of, params[name]) - grads[name]).max()
         print(f"d{name}: max |numerical - yours| = {error:.1e}")

@@ -13,14 +13,16 @@ as Karpathy's makemore does.)
 Run me as a script to check your backward with numerical gradients: ``python bengio.py``.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 from from_lab05 import cross_entropy, linear, linear_backward
 
 CONTEXT = 3  # n, the window: tokens t - 2, t - 1, t predict token t + 1
-PARAM_NAMES = ("C", "W1", "b1", "W2", "b2")
+MLP_PARAM_NAMES = ("C", "W1", "b1", "W2", "b2")
 
 
-def init_params(vocab_size, seed, context=CONTEXT, d_embed=8, d_hidden=64):
+def mlp_init_params(vocab_size, seed, context=CONTEXT, d_embed=8, d_hidden=64):
     """Seeded initial parameters (given).
 
     Shapes:
@@ -59,7 +61,7 @@ def mlp_forward(token_ids, params):
     n is W1.shape[0] // C.shape[1] (the window the parameters were made for).
 
     Shapes:
-        token_ids: (B, T) int; params: see init_params
+        token_ids: (B, T) int; params: see mlp_init_params
         returns: logits (B, T, V)
     """
     # TODO: windows, embed, flatten the window, tanh layer, output layer (about 5 lines)
@@ -82,7 +84,7 @@ def mlp_backward(dlogits, token_ids, params):
 
     Shapes:
         dlogits: (B, T, V); token_ids: (B, T)
-        returns: a dict with the names of PARAM_NAMES, each gradient of its parameter's shape
+        returns: a dict with the names of MLP_PARAM_NAMES, each gradient of its parameter's shape
     """
     # TODO: forward again, then back through W2, tanh, W1 and the embedding (about 12 lines)
     ### BEGIN SOLUTION
@@ -101,7 +103,7 @@ def mlp_backward(dlogits, token_ids, params):
     ### END SOLUTION
 
 
-def loss_and_grads(params, inputs, targets):
+def mlp_loss_and_grads(params, inputs, targets):
     """The mean cross-entropy of the next tokens and its gradients (given): what train()
     calls on every model.
 
@@ -112,21 +114,25 @@ def loss_and_grads(params, inputs, targets):
     return loss, mlp_backward(dlogits, inputs, params)
 
 
+# the model as train() sees it (given)
+MLP = SimpleNamespace(init_params=mlp_init_params, loss_and_grads=mlp_loss_and_grads)
+
+
 def mlp_gradients(token_ids, targets, params):
-    """What the grader calls (given): the loss, then the gradients in PARAM_NAMES order."""
-    loss, grads = loss_and_grads(params, token_ids, targets)
-    return (loss, *(grads[name] for name in PARAM_NAMES))
+    """What the grader calls (given): the loss, then the gradients in MLP_PARAM_NAMES order."""
+    loss, grads = mlp_loss_and_grads(params, token_ids, targets)
+    return (loss, *(grads[name] for name in MLP_PARAM_NAMES))
 
 
 if __name__ == "__main__":
     from from_lab05 import numerical_gradient
 
     rng = np.random.default_rng(0)
-    params = init_params(vocab_size=6, seed=0, d_embed=3, d_hidden=5)
+    params = mlp_init_params(vocab_size=6, seed=0, d_embed=3, d_hidden=5)
     ids, targets = rng.integers(0, 6, (2, 4)), rng.integers(0, 6, (2, 4))
-    _, grads = loss_and_grads(params, ids, targets)
-    for name in PARAM_NAMES:
+    _, grads = mlp_loss_and_grads(params, ids, targets)
+    for name in MLP_PARAM_NAMES:
         def loss_of(value, name=name):
-            return loss_and_grads({**params, name: value}, ids, targets)[0]
+            return mlp_loss_and_grads({**params, name: value}, ids, targets)[0]
         error = np.abs(numerical_gradient(loss_of, params[name]) - grads[name]).max()
         print(f"d{name}: max |numerical - yours| = {error:.1e}")

@@ -7,8 +7,8 @@ it holds the reference, bug for bug.
 """
 
 import numpy as np
-from attention_lm import NUM_HEADS, PARAM_NAMES, causal_mask
-from bengio import PARAM_NAMES as MLP_PARAM_NAMES
+from attention_lm import LM_PARAM_NAMES, NUM_HEADS, causal_mask
+from bengio import MLP_PARAM_NAMES
 from from_lab05 import cross_entropy, linear, linear_backward, mha_backward, mha_forward
 
 
@@ -141,7 +141,7 @@ def _lm_gradients(token_ids, targets, params, mask_of=causal_mask, overwrite=Fal
     dpositions[: token_ids.shape[-1]] = dx.sum(axis=0)
     grads = dict(zip(("w_q", "b_q", "w_k", "b_k", "w_v", "b_v", "w_o", "b_o"), dattention))
     grads.update(token_table=dtokens, position_table=dpositions, w_out=dw_out, b_out=db_out)
-    return (loss, *(grads[name] for name in PARAM_NAMES))
+    return (loss, *(grads[name] for name in LM_PARAM_NAMES))
 
 
 def lm_gradients_sees_future(token_ids, targets, params):

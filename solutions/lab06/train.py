@@ -4,18 +4,17 @@
     python train.py --text FILE         both models on your own text (read as characters)
     python train.py --steps 600         a longer run (the grader's budget is in README.md)
 
-A model is a module with init_params(vocab_size, seed) and
-loss_and_grads(params, inputs, targets): attention_lm and bengio both are, so
-train(attention_lm, ...) and train(bengio, ...) run the same loop.
+A model is anything with init_params(vocab_size, seed) and
+loss_and_grads(params, inputs, targets): ATTENTION_LM (attention_lm.py) and MLP
+(bengio.py) both are, so train(ATTENTION_LM, ...) and train(MLP, ...) run the same loop.
 """
 
 import argparse
 
-import attention_lm
-import bengio
 import numpy as np
 from adam import adam_init, adam_step
-from corpus import read_corpus, split, text_pieces
+from attention_lm import ATTENTION_LM, LM_PARAM_NAMES, lm_forward
+from bengio import MLP, MLP_PARAM_NAMES, mlp_forward
 
 BATCH_SIZE = 32
 
@@ -50,11 +49,12 @@ def train(model, data, steps, lr, seed, vocab_size=None, batch_size=BATCH_SIZE):
 
 def train_both(data, steps, lr, seed, vocab_size):
     """What the grader calls (given): both models trained by your train() with the same
-    budget, their histories and parameters as plain arrays, in PARAM_NAMES order."""
-    lm, lm_history = train(attention_lm, data, steps, lr, seed, vocab_size)
-    mlp, mlp_history = train(bengio, data, steps, lr, seed, vocab_size)
-    return (lm_history, *(lm[n] for n in attention_lm.PARAM_NAMES),
-            mlp_history, *(mlp[n] for n in bengio.PARAM_NAMES))
+    budget, their histories and parameters as plain arrays, in LM_PARAM_NAMES and
+    MLP_PARAM_NAMES order."""
+    lm, lm_history = train(ATTENTION_LM, data, steps, lr, seed, vocab_size)
+    mlp, mlp_history = train(MLP, data, steps, lr, seed, vocab_size)
+    return (lm_history, *(lm[n] for n in LM_PARAM_NAMES),
+            mlp_history, *(mlp[n] for n in MLP_PARAM_NAMES))
 
 
 def mean_loss(forward, params, data):
@@ -67,6 +67,8 @@ def mean_loss(forward, params, data):
 
 
 def main():
+    from corpus import read_corpus, split, text_pieces  # here: a notebook has no corpus.py
+
     parser = argparse.ArgumentParser(description="train the attention LM and Bengio's MLP")
     parser.add_argument("--text", metavar="FILE", help="your own text instead of corpus.txt")
     parser.add_argument("--steps", type=int, default=300)
@@ -80,8 +82,7 @@ def main():
         data, vocab = read_corpus("corpus.txt"), None
     train_rows, held_out = split(data)
     size = len(vocab) if vocab else int(data.max()) + 1
-    for name, model, forward in (("attention", attention_lm, attention_lm.lm_forward),
-                                 ("MLP", bengio, bengio.mlp_forward)):
+    for name, model, forward in (("attention", ATTENTION_LM, lm_forward), ("MLP", MLP, mlp_forward)):
         params, history = train(model, train_rows, args.steps, args.lr, args.seed, size)
         print(f"{name:9}: loss {history[:10].mean():.3f} -> {history[-10:].mean():.3f} "
               f"(training), held-out {mean_loss(forward, params, held_out):.3f}")
