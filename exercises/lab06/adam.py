@@ -45,21 +45,16 @@ def adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 def adam_steps(w, b, grads_w, grads_b, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    """What the grader calls (given): K steps of your adam_step on params {"w", "b"} from a
-    fresh adam_init, with the K given gradients, and the parameters after each step.
+    """What the grader calls: K steps of your adam_step on params {"w": w, "b": b} from a
+    fresh adam_init, step k with gradients {"w": grads_w[k], "b": grads_b[k]}, and copies
+    of the parameters after each step. Leave w and b as they were.
 
     Shapes:
         w: (N, M); b: (M,); grads_w: (K, N, M); grads_b: (K, M)
         returns: w after each step (K, N, M), b after each step (K, M)
     """
-    params = {"w": np.array(w, dtype=np.float64), "b": np.array(b, dtype=np.float64)}
-    state = adam_init(params)
-    ws, bs = [], []
-    for g_w, g_b in zip(grads_w, grads_b):
-        params, state = adam_step(params, {"w": g_w, "b": g_b}, state, lr, beta1, beta2, eps)
-        ws.append(np.array(params["w"], copy=True))
-        bs.append(np.array(params["b"], copy=True))
-    return np.stack(ws), np.stack(bs)  # (K, N, M), (K, M)
+    # TODO: adam_init, then K adam_steps, keeping a copy of w and b after each (about 8 lines)
+    raise NotImplementedError("adam_steps: your code here")
 
 
 if __name__ == "__main__":

@@ -91,9 +91,14 @@ ATTENTION_LM = SimpleNamespace(init_params=lm_init_params, loss_and_grads=lm_los
 
 
 def lm_gradients(token_ids, targets, params):
-    """What the grader calls (given): the loss, then the gradients in LM_PARAM_NAMES order."""
-    loss, grads = lm_loss_and_grads(params, token_ids, targets)
-    return (loss, *(grads[name] for name in LM_PARAM_NAMES))
+    """What the grader calls: lm_loss_and_grads as a tuple, the loss first, then the
+    gradients in LM_PARAM_NAMES order.
+
+    Shapes:
+        returns: (loss, dtoken_table, dposition_table, dw_q, db_q, ..., dw_out, db_out)
+    """
+    # TODO: call lm_loss_and_grads, return its loss and gradients in order (about 2 lines)
+    raise NotImplementedError("lm_gradients: your code here")
 
 
 if __name__ == "__main__":

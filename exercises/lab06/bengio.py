@@ -95,9 +95,14 @@ MLP = SimpleNamespace(init_params=mlp_init_params, loss_and_grads=mlp_loss_and_g
 
 
 def mlp_gradients(token_ids, targets, params):
-    """What the grader calls (given): the loss, then the gradients in MLP_PARAM_NAMES order."""
-    loss, grads = mlp_loss_and_grads(params, token_ids, targets)
-    return (loss, *(grads[name] for name in MLP_PARAM_NAMES))
+    """What the grader calls: mlp_loss_and_grads as a tuple, the loss first, then the
+    gradients in MLP_PARAM_NAMES order.
+
+    Shapes:
+        returns: (loss, dC, dW1, db1, dW2, db2)
+    """
+    # TODO: call mlp_loss_and_grads, return its loss and gradients in order (about 2 lines)
+    raise NotImplementedError("mlp_gradients: your code here")
 
 
 if __name__ == "__main__":

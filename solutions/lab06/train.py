@@ -48,13 +48,21 @@ def train(model, data, steps, lr, seed, vocab_size=None, batch_size=BATCH_SIZE):
 
 
 def train_both(data, steps, lr, seed, vocab_size):
-    """What the grader calls (given): both models trained by your train() with the same
-    budget, their histories and parameters as plain arrays, in LM_PARAM_NAMES and
-    MLP_PARAM_NAMES order."""
+    """What the grader calls: both models trained by your train() with the same budget
+    (the same data, steps, lr and seed), their histories and parameters as plain arrays.
+
+    Shapes:
+        returns: one flat tuple: the attention model's history (steps,), its parameters in
+        LM_PARAM_NAMES order, then the MLP's history (steps,), its parameters in
+        MLP_PARAM_NAMES order
+    """
+    # TODO: train(ATTENTION_LM, ...), train(MLP, ...), then one tuple (about 4 lines)
+    ### BEGIN SOLUTION
     lm, lm_history = train(ATTENTION_LM, data, steps, lr, seed, vocab_size)
     mlp, mlp_history = train(MLP, data, steps, lr, seed, vocab_size)
     return (lm_history, *(lm[n] for n in LM_PARAM_NAMES),
             mlp_history, *(mlp[n] for n in MLP_PARAM_NAMES))
+    ### END SOLUTION
 
 
 def mean_loss(forward, params, data):
