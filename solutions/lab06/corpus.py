@@ -19,6 +19,7 @@ sorted set of its characters, and it is cut into overlapping pieces of LINE toke
 """
 
 import argparse
+import os
 
 import numpy as np
 
@@ -28,6 +29,7 @@ LETTERS = "abcdefgh"
 VOCAB = "." + "|" + LETTERS  # token 0 is the start of a line (and the MLP's padding)
 CORPUS_SEED = 2003  # the year of Bengio et al.
 CORPUS_LINES = 2000
+CORPUS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus.txt")
 
 
 def echo_lines(count, seed):
@@ -57,8 +59,8 @@ def decode(token_ids, vocab=VOCAB):
     return "".join(vocab[int(i)] for i in token_ids)
 
 
-def read_corpus(path):
-    """The echo corpus file as token rows (N, LINE)."""
+def read_corpus(path=CORPUS_FILE):
+    """The echo corpus file (by default the one beside this module) as token rows (N, LINE)."""
     with open(path, encoding="utf-8") as f:
         lines = [line.strip() for line in f if line.strip()]
     return encode_lines(lines)

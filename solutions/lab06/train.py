@@ -87,7 +87,7 @@ def main():
         with open(args.text, encoding="utf-8") as f:
             data, vocab = text_pieces(f.read())
     else:
-        data, vocab = read_corpus("corpus.txt"), None
+        data, vocab = read_corpus(), None
     train_rows, held_out = split(data)
     size = len(vocab) if vocab else int(data.max()) + 1
     for name, model, forward in (("attention", ATTENTION_LM, lm_forward), ("MLP", MLP, mlp_forward)):
