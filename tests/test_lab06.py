@@ -167,3 +167,34 @@ def test_the_student_kit_ships_the_corpus_and_never_the_held_out_lines(lab, tmp_
     assert f"exercises/{LAB}/corpus.txt" in names
     assert not [n for n in names if n.endswith("heldout.txt")]
     shutil.rmtree(tmp_path / "kit")
+
+
+def test_a_training_test_must_be_hidden(lab, case):
+    """Public tests run on a student kit's frozen data, where no reference forward exists."""
+    import dataclasses
+
+    from attn_grade.errors import LabSpecError
+
+    public = dataclasses.replace(case, test=dataclasses.replace(case.test, visibility="public"))
+    with pytest.raises(LabSpecError, match="must be hidden"):
+        training_options(lab, public)
+
+
+def test_the_gradescope_bundle_holds_the_held_out_lines_and_the_wheel_the_corpus(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    target = tmp_path / "autograder.zip"
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "gradescope", LAB, "-o", str(target)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(target) as bundle:
+        names = bundle.namelist()
+        assert f"solutions/{LAB}/heldout.txt" in names
+        wheel = next(n for n in names if n.endswith(".whl"))
+        (tmp_path / "kit.whl").write_bytes(bundle.read(wheel))
+    with zipfile.ZipFile(tmp_path / "kit.whl") as kit:
+        assert f"attn_grade/labs/{LAB}/corpus.txt" in kit.namelist()

@@ -24,6 +24,9 @@ A lab declares one as a test of kind "training" (labspec.TEST_KINDS):
     hint = "..."                       # shown when the model did not learn at all
     hint_pt = "..."
 
+A training test is hidden: it runs only where the reference is (its forward judges, its
+folder holds the held-out lines), never on a student kit's frozen data.
+
 The student's process gets the training rows (never the held-out ones) and returns, for
 each model, its loss history and its trained parameters as plain arrays, named by the
 function's outputs (`prefix` + parameter name). After the process is gone, each model's
@@ -99,6 +102,8 @@ def training_options(lab: LabSpec, case: Case) -> TrainingOptions:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LabSpecError(f"{where}: [tests.training] is incomplete or wrong: {exc}") from exc
+    if case.test.visibility != "hidden":
+        raise LabSpecError(f"{where}: a training test must be hidden: it needs the reference")
     outputs = case.function.outputs
     for model in models:
         if model.forward not in lab.functions:
