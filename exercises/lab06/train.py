@@ -68,8 +68,13 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.text:
-        with open(args.text, encoding="utf-8") as f:
-            data, vocab = text_pieces(f.read())
+        try:
+            with open(args.text, encoding="utf-8") as f:
+                data, vocab = text_pieces(f.read())
+        except (OSError, UnicodeDecodeError) as exc:
+            parser.error(f"cannot read {args.text}: {exc}")
+        if len(data) < 20:
+            parser.error(f"{args.text} is too short: give it a few hundred characters at least")
     else:
         data, vocab = read_corpus(), None
     train_rows, held_out = split(data)
