@@ -198,3 +198,40 @@ def test_the_gradescope_bundle_holds_the_held_out_lines_and_the_wheel_the_corpus
         (tmp_path / "kit.whl").write_bytes(bundle.read(wheel))
     with zipfile.ZipFile(tmp_path / "kit.whl") as kit:
         assert f"attn_grade/labs/{LAB}/corpus.txt" in kit.namelist()
+
+
+def _error_over_tolerance(got, want, test) -> float:
+    """max |got - want| / (atol * max(1, max |want|) + rtol |want|): above 1 fails."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape:
+        return np.inf
+    scale = max(1.0, float(np.abs(want).max(initial=0.0)))
+    with np.errstate(all="ignore"):
+        ratio = np.abs(got - want) / (test.atol * scale + test.rtol * np.abs(want))
+    return float(np.max(np.where(np.isnan(got) != np.isnan(want), np.inf, ratio), initial=0.0))
+
+
+def test_tolerances_separate_correct_variants_from_known_mistakes(lab, ref, tmp_path):
+    """Over seeds 0-30, the correct variants of the corpus (Adam's efficient form, loops and
+    einsum) stay within 1/10 of the tolerance, and every known mistake, where a test sees
+    it, is off by more than 1000 times it (lab.toml records the measured 1/50 and 7000)."""
+    folder = copy_reference(LAB, tmp_path / "variants")
+    shutil.copy(SOLUTIONS / LAB / "known_mistakes.py", folder)
+    for variant in ("adam_efficient_form", "contexts_loops"):
+        for path in (CORPUS / LAB / variant).glob("*.py"):
+            shutil.copy(path, folder / path.name)
+    other = load_reference(lab, folder)
+    worst, nearest = 0.0, np.inf
+    for seed in range(31):
+        for test in (t for t in lab.tests if t.kind == "values"):
+            case_ = cases.test_case(lab, test, seed)
+            want = call_reference(ref.function(test.function), case_)
+            got = call_reference(other.function(test.function), case_)
+            worst = max(worst, *(_error_over_tolerance(g, w, test) for g, w in zip(got, want)))
+            for _, name in lab.mistakes_for(test.function):
+                out = call_reference(ref.variants[name], case_)
+                off = max(_error_over_tolerance(g, w, test) for g, w in zip(out, want))
+                if off > 1:
+                    nearest = min(nearest, off)
+    print(f"correct variants: {worst:.3g} of the tolerance; nearest mistake: {nearest:.3g} times it")
+    assert worst < 0.1 and nearest > 1000
