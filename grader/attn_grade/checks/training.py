@@ -166,7 +166,12 @@ def training_expectation(lab: LabSpec, reference: Reference, case: Case) -> Trai
 
 def mean_loss(forward: Callable, params: dict[str, np.ndarray], rows: np.ndarray) -> float:
     """The mean next-token cross-entropy of `rows` under `forward` (a reference function):
-    position t of rows[:, :-1] predicts rows[:, t + 1]. NaN when it cannot be computed."""
+    position t of rows[:, :-1] predicts rows[:, t + 1]. NaN when it cannot be computed.
+
+    Shapes:
+        rows: int (B, L); forward(rows[:, :-1], params): logits (B, L - 1, V), or a tuple
+        whose first item they are; returns: a float
+    """
     try:
         with np.errstate(all="ignore"):
             logits = forward(rows[:, :-1], params)
