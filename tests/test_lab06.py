@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import numpy as np
@@ -235,3 +236,24 @@ def test_tolerances_separate_correct_variants_from_known_mistakes(lab, ref, tmp_
                     nearest = min(nearest, off)
     print(f"correct variants: {worst:.3g} of the tolerance; nearest mistake: {nearest:.3g} times it")
     assert worst < 0.1 and nearest > 1000
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs the grader to run as root (sandbox uids)")
+def test_as_root_the_students_training_cannot_read_the_held_out_lines(tmp_path):
+    """The held-out lines sit with the reference, which a sandboxed submission cannot read:
+    a train_both that finds them says so in its error, and it never does."""
+    held_out = SOLUTIONS / LAB / "heldout.txt"
+    source = (SOLUTIONS / LAB / "train.py").read_text(encoding="utf-8")
+    spy = f'''
+def train_both(data, steps, lr, seed, vocab_size):
+    try:
+        with open({str(held_out)!r}, encoding="utf-8") as f:
+            f.read()
+    except OSError as exc:
+        raise RuntimeError(f"held-out lines not readable: {{type(exc).__name__}}") from None
+    raise RuntimeError("held-out lines READ")
+'''
+    result = _graded_with(tmp_path, {"train.py": source + spy})
+    training = _training(result)
+    assert training.points == 0.0
+    assert "held-out lines not readable" in training.message, training.message
