@@ -50,11 +50,16 @@ def train_both(data, steps, lr, seed, vocab_size):
 
 
 def mean_loss(forward, params, data):
-    """The mean next-token cross-entropy of `data` under a model's forward."""
+    """The mean next-token cross-entropy of `data` under a model's forward (given).
+
+    Shapes:
+        data: int (N, L); forward(data[:, :-1], params): logits (N, L - 1, V), or a tuple
+        whose first item they are (lm_forward); returns: a float
+    """
     logits = forward(data[:, :-1], params)
-    logits = logits[0] if isinstance(logits, tuple) else logits
+    logits = logits[0] if isinstance(logits, tuple) else logits  # (N, L - 1, V)
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))  # (N, L - 1, V)
     return float(-np.take_along_axis(log_probs, data[:, 1:, None], axis=-1).mean())
 
 
