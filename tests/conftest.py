@@ -17,7 +17,7 @@ KIT_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = KIT_ROOT / "solutions"
 HANDOUTS = ("README.md", "CHECKLIST.md", "REPORT.md")
 CORPUS = Path(__file__).parent / "corpus"
-HIDDEN_FROM_STUDENTS = ("known_mistakes.py",)
+HIDDEN_FROM_STUDENTS = ("known_mistakes.py", "heldout.txt")
 
 
 def copy_reference(lab: str, target: Path) -> Path:

@@ -79,7 +79,8 @@ def build_bundle(
                 _add(bundle, "requirements.txt", "\n".join(requirements()) + "\n")
                 _add(bundle, BUNDLE_CONFIG, json.dumps(config, indent=1) + "\n")
                 _add(bundle, f"dist/{wheel.name}", wheel.read_bytes())
-                for source in sorted(solutions.glob("*.py")):
+                # the modules, and the data a test reads there (lab06's held-out lines)
+                for source in sorted([*solutions.glob("*.py"), *solutions.glob("*.txt")]):
                     _add(bundle, f"solutions/{lab.id}/{source.name}", source.read_bytes())
             os.replace(partial, output)
         finally:

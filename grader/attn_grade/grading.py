@@ -18,6 +18,7 @@ from attn_grade import deliverables as dl
 from attn_grade.cases import EXAMPLE_KEY, Case, test_case
 from attn_grade.checks.gradient import gradient_calls, judge_gradient
 from attn_grade.checks.speed import judge_speed, speed_call
+from attn_grade.checks.training import judge_training, training_call
 from attn_grade.compare import compare
 from attn_grade.diagnose import MODIFIES_INPUT, diagnose, modified_inputs
 from attn_grade.errors import LabSpecError, ReferenceMissingError, UsageError
@@ -185,6 +186,8 @@ def _call(lab: LabSpec, case: Case) -> Call:
     """The call a case needs in the student's process, by the kind of its test."""
     if case.test is not None and case.test.kind == "speed":
         return speed_call(lab, case)
+    if case.test is not None and case.test.kind == "training":
+        return training_call(lab, case)
     return case.call()
 
 
@@ -202,6 +205,8 @@ def _judge_kind(
         return judge_speed(lab, case, outcome, expectation, lang, judge)
     if case.test.kind == "gradient":
         return judge_gradient(lab, case, outcome, expectation, lang, probes, judge)
+    if case.test.kind == "training":
+        return judge_training(lab, case, outcome, expectation, lang, judge)
     return judge(lab, case, outcome, expectation, lang, probes)
 
 

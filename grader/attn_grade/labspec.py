@@ -27,9 +27,10 @@ VISIBILITIES = ("public", "hidden")
 # test kinds: "values" compares outputs (and raises, check_unchanged); "speed" times two
 # functions in the student's process (checks/speed.py); "gradient" grades a backward like
 # "values" and checks it against centred differences of the student's forward
-# (checks/gradient.py). A kind's own options sit in a table of the test named after the
-# kind, e.g. [tests.speed].
-TEST_KINDS = ("values", "speed", "gradient")
+# (checks/gradient.py); "training" runs a training loop there and judges the parameters it
+# returns (checks/training.py). A kind's own options sit in a table of the test named after
+# the kind, e.g. [tests.speed].
+TEST_KINDS = ("values", "speed", "gradient", "training")
 
 
 @dataclass(frozen=True)

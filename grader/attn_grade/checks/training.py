@@ -1,0 +1,315 @@
+"""Training tests: does the student's training loop train a model that beats a baseline?
+
+A lab declares one as a test of kind "training" (labspec.TEST_KINDS):
+
+    [[tests]]
+    name = "training_attention_vs_mlp"
+    kind = "training"
+    function = "train_both"            # (data, steps, ...) -> histories and parameters
+    args.steps = { value = 300 }       # the budget, and any other argument, as usual
+    [tests.training]
+    data = "corpus.txt"                # in the lab spec's folder: lines of text, sent as `data`
+    heldout = "heldout.txt"            # in the reference's folder: never sent to the student
+    vocab = ".|abcdefgh"               # token i is vocab[i]
+    line_start = "."                   # put in front of every line
+    model = { forward = "lm_forward", history = "lm_history", prefix = "lm.", name = "attention",
+              mismatch = "attention-sees-future" }
+    baseline = { forward = "mlp_forward", history = "mlp_history", prefix = "mlp.", name = "MLP",
+                 mismatch = "mlp-sees-future" }
+    min_drop = 0.1                     # learns: held-out loss below log(V) by this much
+    max_loss = 1.2                     # below: the model's held-out loss at most this
+    min_margin = 0.6                   # beats: the baseline's held-out loss minus the model's
+    max_history_gap = 0.3              # a history this far below its parameters' loss is a lie
+    credit = { learns = 2, below = 2, beats = 2 }   # points of each outcome; they sum to points
+    hint = "..."                       # shown when the model did not learn at all
+    hint_pt = "..."
+
+A training test is hidden: it runs only where the reference is (its forward judges, its
+folder holds the held-out lines), never on a student kit's frozen data.
+
+The student's process gets the training rows (never the held-out ones) and returns, for
+each model, its loss history and its trained parameters as plain arrays, named by the
+function's outputs (`prefix` + parameter name). After the process is gone, each model's
+parameters are judged with the REFERENCE forward (`forward`, a function of the lab) on the
+held-out lines: a fast or wrong forward of the student's cannot fake a low loss. A
+history that claims a loss far below what the reference forward gives on the training
+lines with the same parameters names the `mismatch` mistake (a model that sees the
+token it predicts); such a baseline voids the comparison.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from attn_grade.cases import Case
+from attn_grade.errors import LabSpecError
+from attn_grade.expected import Expectation, call_reference
+from attn_grade.labspec import LabSpec, MistakeSpec
+from attn_grade.reference import Reference
+from attn_grade.result import ERROR, FAILED, PASSED, TestResult
+from attn_grade.runner import Call, CallOutcome
+
+ValuesJudge = Callable[[LabSpec, Case, CallOutcome, Expectation, str], TestResult]
+OUTCOMES = ("learns", "below", "beats")
+HISTORY_TAIL = 10  # steps averaged at each end of a history
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    forward: str
+    history: str
+    prefix: str
+    mismatch: str = ""  # a mistake id of the lab
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    data: str
+    heldout: str
+    vocab: str
+    line_start: str
+    model: Model
+    baseline: Model
+    min_drop: float
+    max_loss: float
+    min_margin: float
+    max_history_gap: float
+    credit: dict[str, float]
+    hint: str = ""
+    hint_pt: str = ""
+
+
+def training_options(lab: LabSpec, case: Case) -> TrainingOptions:
+    """The test's [tests.training] table, checked against the lab's functions."""
+    assert case.test is not None
+    table, where = case.test.options, f"{lab.id}: test {case.test.name}"
+    try:
+        models = [Model(**table[key]) for key in ("model", "baseline")]
+        options = TrainingOptions(
+            data=str(table["data"]), heldout=str(table["heldout"]), vocab=str(table["vocab"]),
+            line_start=str(table.get("line_start", "")), model=models[0], baseline=models[1],
+            min_drop=float(table["min_drop"]), max_loss=float(table["max_loss"]),
+            min_margin=float(table["min_margin"]),
+            max_history_gap=float(table["max_history_gap"]),
+            credit={k: float(v) for k, v in table["credit"].items()},
+            hint=str(table.get("hint", "")), hint_pt=str(table.get("hint_pt", table.get("hint", ""))),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LabSpecError(f"{where}: [tests.training] is incomplete or wrong: {exc}") from exc
+    if case.test.visibility != "hidden":
+        raise LabSpecError(f"{where}: a training test must be hidden: it needs the reference")
+    outputs = case.function.outputs
+    for model in models:
+        if model.forward not in lab.functions:
+            raise LabSpecError(f"{where}: training {model.name}.forward must name a function")
+        if model.history not in outputs or not any(o.startswith(model.prefix) for o in outputs):
+            raise LabSpecError(f"{where}: {case.function.name} has no {model.name} outputs")
+    if sorted(options.credit) != sorted(OUTCOMES) or sum(options.credit.values()) != case.test.points:
+        raise LabSpecError(f"{where}: training.credit must give {OUTCOMES} the test's points")
+    return options
+
+
+def read_lines(path: Path, vocab: str, line_start: str) -> np.ndarray:
+    """A text file of equally long lines as token rows (a line start in front of each).
+
+    Shapes:
+        returns: int64 (lines, len(line_start) + line length)
+    """
+    index = {ch: i for i, ch in enumerate(vocab)}
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    rows = [[index[ch] for ch in line_start + line] for line in lines if line]
+    if not rows or len({len(r) for r in rows}) != 1:
+        raise LabSpecError(f"{path}: training lines must be non-empty and of one length")
+    return np.array(rows, dtype=np.int64)
+
+
+def _with_data(lab: LabSpec, case: Case, options: TrainingOptions, **override) -> Case:
+    data = read_lines(lab.spec_dir / options.data, options.vocab, options.line_start)
+    return replace(case, args={**case.args, "data": data, **override})
+
+
+def training_call(lab: LabSpec, case: Case) -> Call:
+    """The call that trains in the student's process, on the training rows only."""
+    return _with_data(lab, case, training_options(lab, case)).call()
+
+
+@dataclass
+class TrainingExpectation(Expectation):
+    """What the judge needs, made after the student's process is gone: the shapes of the
+    outputs (the reference's function with a budget of 0 steps: its initial parameters),
+    the reference forwards and the held-out and training rows."""
+
+    forwards: dict[str, Callable] = field(default_factory=dict)
+    heldout: np.ndarray | None = None
+    train: np.ndarray | None = None
+    mistakes: dict[str, MistakeSpec] = field(default_factory=dict)
+
+
+def training_expectation(lab: LabSpec, reference: Reference, case: Case) -> TrainingExpectation:
+    options = training_options(lab, case)
+    untrained = _with_data(lab, case, options, steps=0)
+    return TrainingExpectation(
+        outputs=call_reference(reference.function(case.function.name), untrained),
+        variants=[],
+        forwards={m.name: reference.function(m.forward) for m in (options.model, options.baseline)},
+        heldout=read_lines(reference.folder / options.heldout, options.vocab, options.line_start),
+        train=untrained.args["data"],
+        mistakes={m.id: m for m in lab.mistakes},
+    )
+
+
+def mean_loss(forward: Callable, params: dict[str, np.ndarray], rows: np.ndarray) -> float:
+    """The mean next-token cross-entropy of `rows` under `forward` (a reference function):
+    position t of rows[:, :-1] predicts rows[:, t + 1]. NaN when it cannot be computed.
+
+    Shapes:
+        rows: int (B, L); forward(rows[:, :-1], params): logits (B, L - 1, V), or a tuple
+        whose first item they are; returns: a float
+    """
+    try:
+        with np.errstate(all="ignore"):
+            logits = forward(rows[:, :-1], params)
+            logits = np.asarray(logits[0] if isinstance(logits, tuple) else logits, dtype=np.float64)
+            shifted = logits - logits.max(axis=-1, keepdims=True)  # (B, T, V)
+            log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+            picked = np.take_along_axis(log_probs, rows[:, 1:, None], axis=-1)  # (B, T, 1)
+            return float(-picked.mean())
+    except Exception:  # noqa: BLE001 - parameters the reference cannot use: no loss
+        return math.nan
+
+
+@dataclass
+class _Trained:
+    model: Model
+    history: np.ndarray
+    params: dict[str, np.ndarray]
+    heldout_loss: float = math.nan
+    train_loss: float = math.nan
+
+    @property
+    def claims(self) -> tuple[float, float]:
+        """The mean of the first and of the last steps of the history."""
+        return float(self.history[:HISTORY_TAIL].mean()), float(self.history[-HISTORY_TAIL:].mean())
+
+    def history_lies(self, gap: float) -> bool:
+        return self.history.size > 0 and self.claims[1] < self.train_loss - gap
+
+
+def judge_training(
+    lab: LabSpec,
+    case: Case,
+    outcome: CallOutcome,
+    expectation: Expectation,
+    lang: str,
+    judge_values: ValuesJudge,
+) -> TestResult:
+    """The held-out losses of both trained models, with the reference forwards."""
+    function = case.function
+    if outcome.status != "ok" or not isinstance(expectation, TrainingExpectation):
+        return judge_values(lab, case, outcome, expectation, lang)
+    options = training_options(lab, case)
+    result = TestResult(
+        name=case.test.name, function=function.name, visibility=case.test.visibility,
+        status=FAILED, points=0.0, max_points=case.test.points,
+        description=case.test.described(lang), where=outcome.where,
+    )
+    if len(outcome.outputs) != len(function.outputs):
+        result.status, result.message = ERROR, "the student process returned too few arrays"
+        return result
+    problem = _shape_problem(function.outputs, outcome.outputs, expectation.outputs or [],
+                             int(case.args["steps"]), (options.model, options.baseline))
+    if problem:
+        result.message = problem
+        return result
+    named = dict(zip(function.outputs, outcome.outputs))
+    trained = [_unpack(named, m) for m in (options.model, options.baseline)]
+    for t in trained:
+        t.heldout_loss = mean_loss(expectation.forwards[t.model.name], t.params, expectation.heldout)
+        t.train_loss = mean_loss(expectation.forwards[t.model.name], t.params, expectation.train)
+    return _grade(result, trained, options, expectation, lang)
+
+
+def _shape_problem(names, outputs, template, steps: int, models) -> str:
+    histories = {m.history for m in models}
+    for name, got, want in zip(names, outputs, template):
+        shape = (steps,) if name in histories else want.shape
+        if got.shape != shape:
+            what = f"its loss of each of the {steps} steps" if name in histories else "the parameter"
+            return f"{name}: expected shape {shape} ({what}), got {got.shape}"
+        if got.dtype.kind not in "fiu":
+            return f"{name}: expected numbers, got dtype {got.dtype}"
+        if name not in histories and not np.all(np.isfinite(got)):
+            return f"{name}: the trained parameter holds NaN or inf: the training diverged"
+    return ""
+
+
+def _unpack(named: dict[str, np.ndarray], model: Model) -> _Trained:
+    params = {
+        name[len(model.prefix):]: value.astype(np.float64)
+        for name, value in named.items() if name.startswith(model.prefix)
+    }
+    return _Trained(model, named[model.history].astype(np.float64), params)
+
+
+def _grade(result: TestResult, trained: list[_Trained], options: TrainingOptions,
+           expectation: TrainingExpectation, lang: str) -> TestResult:
+    model, baseline = trained
+    uniform = math.log(len(options.vocab))
+    finite = math.isfinite(model.heldout_loss)
+    met = {
+        "learns": finite and model.heldout_loss < uniform - options.min_drop,
+        "below": finite and model.heldout_loss <= options.max_loss,
+        "beats": finite and math.isfinite(baseline.heldout_loss)
+        and baseline.heldout_loss - model.heldout_loss >= options.min_margin
+        and not baseline.history_lies(options.max_history_gap),
+    }
+    result.points = sum(options.credit[k] for k, ok in met.items() if ok)
+    result.status = PASSED if all(met.values()) else FAILED
+    lines = [
+        f"held-out loss (nats a token, the reference's forward on your parameters): "
+        f"{model.model.name} {model.heldout_loss:.3f}, {baseline.model.name} "
+        f"{baseline.heldout_loss:.3f}; a uniform guess {uniform:.3f}",
+        f"your histories (first {HISTORY_TAIL} steps -> last {HISTORY_TAIL}): "
+        + ", ".join(f"{t.model.name} {t.claims[0]:.3f} -> {t.claims[1]:.3f}" for t in trained),
+    ]
+    needs = {
+        "learns": f"{model.model.name} learns: below {uniform - options.min_drop:.3f}",
+        "below": f"{model.model.name} at most {options.max_loss:g}",
+        "beats": f"{model.model.name} at least {options.min_margin:g} below the "
+                 f"{baseline.model.name}",
+    }
+    missed = [needs[k] for k, ok in met.items() if not ok]
+    if missed:
+        lines.append("not met: " + "; ".join(missed))
+    else:
+        lines.append("met: " + "; ".join(needs.values()))
+    for t in trained:
+        if t.history_lies(options.max_history_gap):
+            lines.append(
+                f"your {t.model.name}'s history ends at {t.claims[1]:.3f}, but its parameters "
+                f"give {t.train_loss:.3f} on the same training lines with the reference's "
+                f"forward: your forward is not the reference's"
+            )
+    result.message = "\n".join(lines)
+    _diagnose(result, trained, options, expectation, lang, met)
+    return result
+
+
+def _diagnose(result: TestResult, trained: list[_Trained], options: TrainingOptions,
+              expectation: TrainingExpectation, lang: str, met: dict[str, bool]) -> None:
+    for t in trained:
+        mistake = expectation.mistakes.get(t.model.mismatch)
+        if mistake is not None and t.history_lies(options.max_history_gap):
+            result.diagnosis, result.diagnosed_by = mistake.id, "match"
+            result.hint = mistake.hint_pt if lang == "pt" else mistake.hint
+            return
+    first, last = trained[0].claims
+    if not met["learns"] and abs(first - last) < options.min_drop:
+        result.diagnosis, result.diagnosed_by = "training-never-updates", "match"
+        result.hint = (options.hint_pt if lang == "pt" else options.hint) or None

@@ -1,0 +1,105 @@
+"""Lab 06, part 4: one training loop for both models, and the comparison.
+
+    python train.py                     both models on the echo corpus (corpus.txt)
+    python train.py --text FILE         both models on your own text (read as characters)
+    python train.py --steps 600         a longer run (the grader's budget is in README.md)
+
+A model is anything with init_params(vocab_size, seed) and
+loss_and_grads(params, inputs, targets): ATTENTION_LM (attention_lm.py) and MLP
+(bengio.py) both are, so train(ATTENTION_LM, ...) and train(MLP, ...) run the same loop.
+"""
+
+import argparse
+
+import numpy as np
+from adam import adam_init, adam_step
+from attention_lm import ATTENTION_LM, LM_PARAM_NAMES, lm_forward
+from bengio import MLP, MLP_PARAM_NAMES, mlp_forward
+
+BATCH_SIZE = 32
+
+
+def train(model, data, steps, lr, seed, vocab_size=None, batch_size=BATCH_SIZE):
+    """Train `model` with Adam for `steps` steps on random batches of rows of `data`.
+
+    Deterministic given `seed`: the parameters come from model.init_params(vocab_size,
+    seed), the batches from np.random.default_rng(seed), never from the global random
+    state or the clock. Each step: draw batch_size rows, predict every token of a row
+    from the ones before it (inputs row[:-1], targets row[1:]), take one adam_step.
+
+    Shapes:
+        data: int (N, L), one sequence per row; vocab_size: default data.max() + 1
+        returns: (params, history), history float (steps,): the loss of each step's batch
+    """
+    vocab_size = int(data.max()) + 1 if vocab_size is None else vocab_size
+    # TODO: init params and Adam's state, then the loop (about 10 lines)
+    ### BEGIN SOLUTION
+    rng = np.random.default_rng(seed)
+    params = model.init_params(vocab_size, seed)
+    state = adam_init(params)
+    history = []
+    order = np.array([], dtype=int)
+    while len(history) < steps:
+        if len(order) < batch_size:  # a new epoch: every row once, in a fresh order
+            order = np.concatenate([order, rng.permutation(len(data))])
+        rows, order = order[:batch_size], order[batch_size:]
+        x, y = data[rows, :-1], data[rows, 1:]
+        loss, grads = model.loss_and_grads(params, x, y)
+        params, state = adam_step(params, grads, state, lr)
+        history.append(float(loss))
+    history = np.array(history)
+    return params, history
+    ### END SOLUTION
+
+
+def train_both(data, steps, lr, seed, vocab_size):
+    """What the grader calls: both models trained by your train() with the same budget
+    (the same data, steps, lr and seed), their histories and parameters as plain arrays.
+
+    Shapes:
+        returns: one flat tuple: the attention model's history (steps,), its parameters in
+        LM_PARAM_NAMES order, then the MLP's history (steps,), its parameters in
+        MLP_PARAM_NAMES order
+    """
+    # TODO: train(ATTENTION_LM, ...), train(MLP, ...), then one tuple (about 4 lines)
+    ### BEGIN SOLUTION
+    lm, lm_history = train(ATTENTION_LM, data, steps, lr, seed, vocab_size)
+    mlp, mlp_history = train(MLP, data, steps, lr, seed, vocab_size)
+    return (lm_history, *(lm[n] for n in LM_PARAM_NAMES),
+            mlp_history, *(mlp[n] for n in MLP_PARAM_NAMES))
+    ### END SOLUTION
+
+
+def mean_loss(forward, params, data):
+    """The mean next-token cross-entropy of `data` under a model's forward."""
+    logits = forward(data[:, :-1], params)
+    logits = logits[0] if isinstance(logits, tuple) else logits
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return float(-np.take_along_axis(log_probs, data[:, 1:, None], axis=-1).mean())
+
+
+def main():
+    from corpus import read_corpus, split, text_pieces  # here: a notebook has no corpus.py
+
+    parser = argparse.ArgumentParser(description="train the attention LM and Bengio's MLP")
+    parser.add_argument("--text", metavar="FILE", help="your own text instead of corpus.txt")
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--lr", type=float, default=0.005)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if args.text:
+        with open(args.text, encoding="utf-8") as f:
+            data, vocab = text_pieces(f.read())
+    else:
+        data, vocab = read_corpus("corpus.txt"), None
+    train_rows, held_out = split(data)
+    size = len(vocab) if vocab else int(data.max()) + 1
+    for name, model, forward in (("attention", ATTENTION_LM, lm_forward), ("MLP", MLP, mlp_forward)):
+        params, history = train(model, train_rows, args.steps, args.lr, args.seed, size)
+        print(f"{name:9}: loss {history[:10].mean():.3f} -> {history[-10:].mean():.3f} "
+              f"(training), held-out {mean_loss(forward, params, held_out):.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+"""Lab 06 (train a tiny attention language model): the training test kind and its promises
+(shared checks: test_labs.py; wrong and correct submissions: corpus/lab06).
+
+- the student's process gets the training lines and never the held-out ones;
+- the trained parameters are judged with the reference's forward, after the process is gone;
+- a loop that never updates earns no training point, an MLP that sees the token it
+  predicts voids the comparison, a model whose forward sees the future fails;
+- anything malformed the training returns is the student's verdict;
+- the reference's training is deterministic given the seed and clears every threshold.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+from attn_grade import cases
+from attn_grade.checks.training import mean_loss, read_lines, training_call, training_options
+from attn_grade.expected import call_reference
+from attn_grade.grading import grade
+from attn_grade.labspec import load_lab
+from attn_grade.reference import find_solutions, load_reference
+from attn_grade.release import build_release
+from conftest import CORPUS, SOLUTIONS, committed, copy_reference
+
+LAB = "lab06"
+TRAINING = "training_attention_vs_mlp"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return load_lab(LAB)
+
+
+@pytest.fixture(scope="module")
+def ref(lab):
+    return load_reference(lab, find_solutions(lab))
+
+
+@pytest.fixture(scope="module")
+def case(lab):
+    return cases.test_case(lab, next(t for t in lab.tests if t.name == TRAINING), 1)
+
+
+def _training(result):
+    return next(t for t in result.tests if t.name == TRAINING)
+
+
+def _graded_with(tmp_path, files: dict[str, str], seed: int = 1):
+    """The reference with some modules replaced, graded without deliverables."""
+    folder = copy_reference(LAB, tmp_path / LAB)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return grade(LAB, folder, seed=seed, deliverables=False)
+
+
+def test_the_student_process_gets_the_training_lines_only(lab, ref, case):
+    call = training_call(lab, case)
+    options = training_options(lab, case)
+    heldout = read_lines(ref.folder / options.heldout, options.vocab, options.line_start)
+    data = call.args[0]
+    assert data.shape == (2000, 12) and data.dtype == np.int64
+    np.testing.assert_array_equal(data, read_lines(lab.spec_dir / "corpus.txt", options.vocab, "."))
+    sent = [a for a in call.args + list(call.kwargs.values()) if isinstance(a, np.ndarray)]
+    assert all(a.shape != heldout.shape for a in sent)
+    assert (ref.folder / options.heldout).is_file() and not (lab.spec_dir / options.heldout).exists()
+
+
+def test_the_corpus_is_one_file_in_three_places_and_corpus_py_writes_it(lab, tmp_path):
+    shipped = (lab.spec_dir / "corpus.txt").read_text(encoding="utf-8")
+    assert (SOLUTIONS / LAB / "corpus.txt").read_text(encoding="utf-8") == shipped
+    assert committed(f"exercises/{LAB}/corpus.txt") == shipped
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "corpus.py", "--write", str(tmp_path / "c.txt")],
+                   cwd=SOLUTIONS / LAB, check=True, capture_output=True)
+    assert (tmp_path / "c.txt").read_text(encoding="utf-8") == shipped
+
+
+def test_training_is_deterministic_given_the_seed(lab, ref, case):
+    """Same seed, same histories and parameters (up to rounding); another seed, others."""
+    data = training_call(lab, case).args[0]
+    with_data = cases.Case(case.key, case.function, {**case.args, "data": data, "steps": 40}, case.test)
+    first = call_reference(ref.function("train_both"), with_data)
+    again = call_reference(ref.function("train_both"), with_data)
+    for a, b in zip(first, again):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    other = call_reference(ref.function("train_both"), cases.Case(
+        case.key, case.function, {**with_data.args, "seed": 2}, case.test))
+    assert not np.allclose(first[0], other[0])
+
+
+def test_the_reference_clears_every_threshold_with_margin(lab, tmp_path):
+    result = grade(LAB, copy_reference(LAB, tmp_path / LAB), seed=4, deliverables=False)
+    training = _training(result)
+    assert (training.status, training.points, training.diagnosis) == ("passed", 6.0, None)
+    assert "held-out loss" in training.message and "met:" in training.message
+
+
+def test_a_loop_that_never_updates_earns_no_training_point(tmp_path):
+    result = _graded_with(tmp_path, {"train.py": (CORPUS / LAB / "train_never_updates" /
+                                                  "train.py").read_text(encoding="utf-8")})
+    training = _training(result)
+    assert (training.points, training.diagnosis) == (0.0, "training-never-updates")
+    assert training.hint and "adam_step" in training.hint
+
+
+def test_an_mlp_that_sees_the_future_voids_the_comparison(tmp_path):
+    result = _graded_with(tmp_path, {"bengio.py": (CORPUS / LAB / "mlp_sees_future" /
+                                                   "bengio.py").read_text(encoding="utf-8")})
+    training = _training(result)
+    # the attention model still learns and clears its threshold; the comparison is void
+    assert (training.status, training.points, training.diagnosis) == ("failed", 4.0, "mlp-sees-future")
+    assert "your MLP's history ends at" in training.message
+    named = {t.name: t.diagnosis for t in result.tests if t.status != "passed"}
+    assert named["contexts_window_3"] == "mlp-sees-future"
+
+
+def test_a_wrong_forward_cannot_fake_a_low_loss(tmp_path):
+    """No causal mask: the student's own loss reaches 0, the reference's forward on the
+    same parameters says otherwise."""
+    result = _graded_with(tmp_path, {"attention_lm.py": (
+        CORPUS / LAB / "attention_sees_future" / "attention_lm.py").read_text(encoding="utf-8")})
+    training = _training(result)
+    assert (training.points, training.diagnosis) == (0.0, "attention-sees-future")
+
+
+BAD_RETURNS = {
+    "a short history": ("lm_history, ", "lm_history[:10], ", "lm_history: expected shape (300,)"),
+    "a missing parameter": ("*(lm[n] for n in LM_PARAM_NAMES)",
+                            "*(lm[n] for n in LM_PARAM_NAMES[:-1])", "returned a tuple of 18"),
+    "NaN parameters": ("*(mlp[n] for n in MLP_PARAM_NAMES))",
+                       "*(mlp[n] * np.nan for n in MLP_PARAM_NAMES))", "diverged"),
+    "a transposed table": ("*(lm[n] for n in LM_PARAM_NAMES)",
+                           "*(lm[n].T for n in LM_PARAM_NAMES)", "lm.token_table: expected shape"),
+}
+
+
+@pytest.mark.parametrize("what", list(BAD_RETURNS))
+def test_malformed_training_results_are_the_students_verdict(what, tmp_path):
+    old, new, message = BAD_RETURNS[what]
+    source = (SOLUTIONS / LAB / "train.py").read_text(encoding="utf-8")
+    assert old in source
+    folder = copy_reference(LAB, tmp_path / LAB)
+    (folder / "train.py").write_text(source.replace(old, new, 1), encoding="utf-8")
+    result = grade(LAB, folder, seed=1, deliverables=False, only=[TRAINING])
+    training = _training(result)
+    assert training.status in ("failed", "error") and training.points == 0.0
+    assert message in training.message, training.message
+
+
+def test_held_out_loss_of_a_uniform_model_is_log_v(lab, ref, case):
+    """The judge's loss, on parameters that predict nothing: log(10) exactly."""
+    options = training_options(lab, case)
+    rows = read_lines(lab.spec_dir / options.data, options.vocab, options.line_start)[:50]
+    params = {"C": np.zeros((10, 2)), "W1": np.zeros((6, 4)), "b1": np.zeros(4),
+              "W2": np.zeros((4, 10)), "b2": np.zeros(10)}
+    assert mean_loss(ref.function("mlp_forward"), params, rows) == pytest.approx(np.log(10))
+    assert np.isnan(mean_loss(ref.function("mlp_forward"), {"C": np.zeros(3)}, rows))
+
+
+def test_the_student_kit_ships_the_corpus_and_never_the_held_out_lines(lab, tmp_path):
+    files = build_release(tmp_path / "kit", [lab], {LAB: SOLUTIONS / LAB})
+    names = {p.relative_to(tmp_path / "kit").as_posix() for p in files}
+    assert f"exercises/{LAB}/corpus.txt" in names
+    assert not [n for n in names if n.endswith("heldout.txt")]
+    shutil.rmtree(tmp_path / "kit")
+
+
+def test_a_training_test_must_be_hidden(lab, case):
+    """Public tests run on a student kit's frozen data, where no reference forward exists."""
+    import dataclasses
+
+    from attn_grade.errors import LabSpecError
+
+    public = dataclasses.replace(case, test=dataclasses.replace(case.test, visibility="public"))
+    with pytest.raises(LabSpecError, match="must be hidden"):
+        training_options(lab, public)
+
+
+def test_the_gradescope_bundle_holds_the_held_out_lines_and_the_wheel_the_corpus(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    target = tmp_path / "autograder.zip"
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "gradescope", LAB, "-o", str(target)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(target) as bundle:
+        names = bundle.namelist()
+        assert f"solutions/{LAB}/heldout.txt" in names
+        wheel = next(n for n in names if n.endswith(".whl"))
+        (tmp_path / "kit.whl").write_bytes(bundle.read(wheel))
+    with zipfile.ZipFile(tmp_path / "kit.whl") as kit:
+        assert f"attn_grade/labs/{LAB}/corpus.txt" in kit.namelist()
+
+
+def _error_over_tolerance(got, want, test) -> float:
+    """max |got - want| / (atol * max(1, max |want|) + rtol |want|): above 1 fails."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape:
+        return np.inf
+    scale = max(1.0, float(np.abs(want).max(initial=0.0)))
+    with np.errstate(all="ignore"):
+        ratio = np.abs(got - want) / (test.atol * scale + test.rtol * np.abs(want))
+    return float(np.max(np.where(np.isnan(got) != np.isnan(want), np.inf, ratio), initial=0.0))
+
+
+def test_tolerances_separate_correct_variants_from_known_mistakes(lab, ref, tmp_path):
+    """Over seeds 0-30, the correct variants of the corpus (Adam's efficient form, loops and
+    einsum) stay within 1/10 of the tolerance, and every known mistake, where a test sees
+    it, is off by more than 1000 times it (lab.toml records the measured 1/50 and 7000)."""
+    folder = copy_reference(LAB, tmp_path / "variants")
+    shutil.copy(SOLUTIONS / LAB / "known_mistakes.py", folder)
+    for variant in ("adam_efficient_form", "contexts_loops"):
+        for path in (CORPUS / LAB / variant).glob("*.py"):
+            shutil.copy(path, folder / path.name)
+    other = load_reference(lab, folder)
+    worst, nearest = 0.0, np.inf
+    for seed in range(31):
+        for test in (t for t in lab.tests if t.kind == "values"):
+            case_ = cases.test_case(lab, test, seed)
+            want = call_reference(ref.function(test.function), case_)
+            got = call_reference(other.function(test.function), case_)
+            worst = max(worst, *(_error_over_tolerance(g, w, test) for g, w in zip(got, want)))
+            for _, name in lab.mistakes_for(test.function):
+                out = call_reference(ref.variants[name], case_)
+                off = max(_error_over_tolerance(g, w, test) for g, w in zip(out, want))
+                if off > 1:
+                    nearest = min(nearest, off)
+    print(f"correct variants: {worst:.3g} of the tolerance; nearest mistake: {nearest:.3g} times it")
+    assert worst < 0.1 and nearest > 1000
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs the grader to run as root (sandbox uids)")
+def test_as_root_the_students_training_cannot_read_the_held_out_lines(tmp_path):
+    """The held-out lines sit with the reference, which a sandboxed submission cannot read:
+    a train_both that finds them says so in its error, and it never does."""
+    held_out = SOLUTIONS / LAB / "heldout.txt"
+    source = (SOLUTIONS / LAB / "train.py").read_text(encoding="utf-8")
+    spy = f'''
+def train_both(data, steps, lr, seed, vocab_size):
+    try:
+        with open({str(held_out)!r}, encoding="utf-8") as f:
+            f.read()
+    except OSError as exc:
+        raise RuntimeError(f"held-out lines not readable: {{type(exc).__name__}}") from None
+    raise RuntimeError("held-out lines READ")
+'''
+    result = _graded_with(tmp_path, {"train.py": source + spy})
+    training = _training(result)
+    assert training.points == 0.0
+    assert "held-out lines not readable" in training.message, training.message
