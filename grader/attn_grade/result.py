@@ -26,6 +26,9 @@ class TestResult:
     where: str = ""  # file and line in the student's code, when known (where a hang was)
     inputs: str = ""  # the test's input shapes, e.g. "q (2, 5, 6), k (2, 7, 6)"
     diagnosed_by: str | None = None  # "match" (a known variant's output) or "probe" (probes.py)
+    # what the test measured, by name, for the deliverables that quote it (a training
+    # test's held-out losses: {"attention": 0.96, "MLP": 2.14}; checks/training.py)
+    outcome: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -80,10 +80,14 @@ class Sentence:
 
     def translated(self, lang: str) -> str:
         """The sentence in `lang`, nested Sentences included."""
+        return self.translated_with(gettext_for(lang))
+
+    def translated_with(self, _: Callable[[str], str]) -> str:
+        """The sentence translated with `_` (a gettext function), nested Sentences included."""
         values = {
-            k: v.translated(lang) if isinstance(v, Sentence) else v for k, v in self.params.items()
+            k: v.translated_with(_) if isinstance(v, Sentence) else v for k, v in self.params.items()
         }
-        return gettext_for(lang)(self.template).format(**values)
+        return _(self.template).format(**values)
 
     def with_text(self, change: Callable[[str], str]) -> Sentence:
         """The same sentence with `change` applied to every text value (e.g. a path)."""

@@ -27,7 +27,6 @@ told from a measured one, and says nothing false.
 from __future__ import annotations
 
 import dataclasses
-import gettext
 import math
 import re
 from collections.abc import Callable
@@ -35,10 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from attn_grade.cases import PUBLIC_SEED, Case, test_case
-from attn_grade.checks.gradient import gradient_calls, gradient_options, measure
+from attn_grade.checks.gradient import gradient_calls, gradient_options, measure, problem_text
 from attn_grade.errors import LabSpecError
 from attn_grade.labspec import DeliverableSpec, LabSpec
 from attn_grade.runner import Call, CallOutcome
+from attn_grade.translation import N_, Sentence
 
 AGREE_BELOW = 1e-5  # both below: the gradient is right (a correct one: about 1e-10)
 # both above: the same order of magnitude, give or take the two measures' difference
@@ -72,23 +72,37 @@ def table_calls(lab: LabSpec, spec: DeliverableSpec) -> list[Call]:
     return calls
 
 
+@dataclasses.dataclass(frozen=True)
+class Unmeasured:
+    """Why the grader could not measure a gradient: the function, and the problem (a
+    Sentence of the grader's, or the student's process's own words)."""
+
+    function: str
+    problem: str | Sentence
+
+    def text(self, _: Callable[[str], str]) -> str:
+        return f"{self.function}: {problem_text(self.problem, _)}"[:300]
+
+
 def measure_table(
     lab: LabSpec, spec: DeliverableSpec, outcomes: dict[str, CallOutcome]
-) -> dict[Row, float | str]:
+) -> dict[Row, float | Unmeasured]:
     """Each gradient's error by the grader's measurement, or why it could not be measured."""
-    measured: dict[Row, float | str] = {}
+    measured: dict[Row, float | Unmeasured] = {}
     for case in _cases(lab, spec):
         options = gradient_options(lab, case)
         rows = [(case.function.name, case.function.outputs[i]) for i in options.gradients]
         outcome = outcomes.get(case.key)
         n = len(case.function.outputs)
         if outcome is None or outcome.status != "ok" or len(outcome.outputs) != n:
-            problem = "it did not run" if outcome is None else outcome.message or outcome.status
-            measured.update({row: f"{case.function.name}: {problem}"[:300] for row in rows})
+            problem = (Sentence(N_("it did not run")) if outcome is None
+                       else outcome.sentence or outcome.message or outcome.status)
+            measured.update({row: Unmeasured(case.function.name, problem) for row in rows})
             continue
         found = measure(lab, case, outcome.outputs, outcomes)
         for row, wrt in zip(rows, options.wrt):
-            measured[row] = found.problem or found.errors[wrt]
+            measured[row] = (Unmeasured(case.function.name, found.problem) if found.problem
+                             else found.errors[wrt])
     return measured
 
 
@@ -120,72 +134,50 @@ def agree(table: float, grader: float) -> bool:
     return max(table, grader) <= MAX_FACTOR * min(table, grader)
 
 
-_TEXT = {
-    "en": {
-        "no-file": "{script} ran but wrote no {name} (it gets the path to write as sys.argv[1])",
-        "unreadable": "{name} is not a text table: one row a line, FUNCTION GRADIENT ERROR",
-        "twice": "{name} gives one gradient twice, with two different errors",
-        "missing": "{name} has no row for {rows}",
-        "unmeasured": "the grader could not measure {rows}: {problem}",
-        "differs": "{name} does not match the grader's measurement of your functions: {rows}",
-        "row": "{function} {gradient} yours {table:.1e}, the grader's {grader:.1e}",
-        "done": "{name} matches the grader's measurement of your functions on all {n} gradients",
-    },
-    "pt": {
-        "no-file": "{script} rodou mas não escreveu {name} (ele recebe o caminho a escrever "
-                   "em sys.argv[1])",
-        "unreadable": "{name} não é uma tabela de texto: uma linha por gradiente, FUNÇÃO "
-                      "GRADIENTE ERRO",
-        "twice": "{name} dá o mesmo gradiente duas vezes, com dois erros diferentes",
-        "missing": "{name} não tem linha para {rows}",
-        "unmeasured": "o corretor não conseguiu medir {rows}: {problem}",
-        "differs": "{name} não bate com a medição que o corretor fez das suas funções: {rows}",
-        "row": "{function} {gradient} o seu {table:.1e}, o do corretor {grader:.1e}",
-        "done": "{name} bate com a medição que o corretor fez das suas funções nos {n} "
-                "gradientes",
-    },
-}
-
-
-def _language(_: Callable[[str], str]) -> str:
-    """The report's language, from the translator deliverables.py hands every check (its
-    English is gettext's NullTranslations). This module's sentences carry their Portuguese
-    themselves, as checks/gradient.py's do."""
-    owner = getattr(_, "__self__", None)
-    return "pt" if isinstance(owner, gettext.GNUTranslations) else "en"
-
-
 def check_table(spec: DeliverableSpec, run: Any, _: Callable[[str], str]) -> tuple[str, str]:
-    """The deliverable's status and message, once the script ran (`run`: deliverables.ScriptRun
-    with `measured`, from measure_table)."""
-    text = _TEXT[_language(_)]
+    """The deliverable's status and message, translated with `_`, once the script ran
+    (`run`: deliverables.ScriptRun with `measured`, from measure_table)."""
     name = Path(str(spec.options["produces"])).name
     data = run.files.get(name)
     if data is None:
-        return "incomplete", text["no-file"].format(script=spec.options["script"], name=name)
+        return "incomplete", _(
+            "{script} ran but wrote no {name} (it gets the path to write as sys.argv[1])"
+        ).format(script=spec.options["script"], name=name)
     try:
         rows = parse_table(data.decode("utf-8"))
     except UnicodeDecodeError:
-        return "failed", text["unreadable"].format(name=name)
+        return "failed", _(
+            "{name} is not a text table: one row a line, FUNCTION GRADIENT ERROR"
+        ).format(name=name)
     if rows == "twice":
-        return "failed", text["twice"].format(name=name)
+        return "failed", _(
+            "{name} gives one gradient twice, with two different errors"
+        ).format(name=name)
     assert isinstance(rows, dict)
-    measured: dict[Row, float | str] = run.measured
+    measured: dict[Row, float | Unmeasured] = run.measured
     missing = [r for r in measured if r not in rows]
     if missing:
-        return "incomplete", text["missing"].format(name=name, rows=_names(missing))
-    unmeasured = [(r, m) for r, m in measured.items() if isinstance(m, str)]
+        return "incomplete", _("{name} has no row for {rows}").format(
+            name=name, rows=_names(missing, _))
+    unmeasured = [(r, m) for r, m in measured.items() if isinstance(m, Unmeasured)]
     if unmeasured:
-        return "failed", text["unmeasured"].format(
-            rows=_names([r for r, _m in unmeasured]), problem=unmeasured[0][1])
+        return "failed", _("the grader could not measure {rows}: {problem}").format(
+            rows=_names([r for r, _m in unmeasured], _), problem=unmeasured[0][1].text(_))
     wrong = [(r, rows[r], m) for r, m in measured.items() if not agree(rows[r], float(m))]
     if wrong:
-        shown = "; ".join(text["row"].format(function=r[0], gradient=r[1], table=t, grader=g)
+        row = _("{function} {gradient} yours {table:.1e}, the grader's {grader:.1e}")
+        shown = "; ".join(row.format(function=r[0], gradient=r[1], table=t, grader=g)
                           for r, t, g in wrong[:4])
-        return "failed", text["differs"].format(name=name, rows=shown)
-    return "done", text["done"].format(name=name, n=len(measured))
+        return "failed", _(
+            "{name} does not match the grader's measurement of your functions: {rows}"
+        ).format(name=name, rows=shown)
+    return "done", _(
+        "{name} matches the grader's measurement of your functions on all {n} gradients"
+    ).format(name=name, n=len(measured))
 
 
-def _names(rows: list[Row]) -> str:
+def _names(rows: list[Row], _: Callable[[str], str]) -> str:
     shown = ", ".join(f"{f} {g}" for f, g in rows[:6])
-    return shown + (f" (and {len(rows) - 6} more)" if len(rows) > 6 else "")
+    if len(rows) <= 6:
+        return shown
+    return shown + " " + _("(and {n} more)").format(n=len(rows) - 6)

@@ -53,6 +53,7 @@ from attn_grade.inputs import build_args
 from attn_grade.labspec import LabSpec
 from attn_grade.result import PASSED, TestResult
 from attn_grade.runner import Call, CallOutcome
+from attn_grade.translation import N_, Sentence, gettext_for
 
 EPS = 1e-5  # the step along a unit direction (float64 inputs)
 # Below this, the backward is the gradient of the forward. The error is
@@ -223,7 +224,7 @@ class Measurement:
     (inf: the gradient has the wrong shape or is not finite); or why it could not run."""
 
     errors: dict[str, float] = field(default_factory=dict)
-    problem: str = ""
+    problem: str | Sentence = ""  # a Sentence of the grader's, or the student's own words
     forward_output: np.ndarray | None = None  # the forward's output at the test's inputs
 
     @property
@@ -239,20 +240,23 @@ class Measurement:
 
 
 def _loss(outcome: CallOutcome | None, options: GradientOptions, dout: np.ndarray | None):
-    """L at one point, or the reason there is none (a message)."""
+    """L at one point, or the reason there is none (a Sentence of the grader's, or the
+    student's process's own words)."""
     if outcome is None:
-        return None, "it was not run"
+        return None, Sentence(N_("it was not run"))
     if outcome.status != "ok":
-        return None, outcome.message or outcome.status
+        return None, outcome.sentence or outcome.message or outcome.status
     if len(outcome.outputs) != options.forward_outputs:
-        return None, f"it returned {len(outcome.outputs)} arrays, not {options.forward_outputs}"
+        return None, Sentence(N_("it returned {n} arrays, not {expected}"),
+                              {"n": len(outcome.outputs), "expected": options.forward_outputs})
     out = outcome.outputs[options.output]
     if out.dtype.kind not in "fiu" or (dout is not None and out.shape != dout.shape):
-        return None, f"its output has shape {out.shape} and dtype {out.dtype}"
+        return None, Sentence(N_("its output has shape {shape} and dtype {dtype}"),
+                              {"shape": str(out.shape), "dtype": str(out.dtype)})
     with np.errstate(all="ignore"):
         loss = float(np.sum(out.astype(np.float64) * (1.0 if dout is None else dout)))
     if not np.isfinite(loss):
-        return None, "its output is not finite near the test's inputs"
+        return None, Sentence(N_("its output is not finite near the test's inputs"))
     return loss, ""
 
 
@@ -294,62 +298,6 @@ def measure(
 
 # ------------------------------------------------------------ the verdict
 
-_TEXT = {
-    "en": {
-        "agrees": "right, and it is the gradient of your {forward}: centred differences along "
-                  "{n} random directions agree within {error:.0e}",
-        "right-forward-off": "right: it is the reference's gradient. But it does not match "
-                             "the numerical gradient of your own {forward} ({names} off by up "
-                             "to {error:.2g}): your {forward} differs from the reference (see "
-                             "its tests)",
-        "consistent": "your backward matches your own {forward}'s numerical gradient (within "
-                      "{error:.0e} along {n} random directions), but your {forward} differs "
-                      "from the reference{by}: your gradients are right for the function you "
-                      "wrote, not for the one asked. Make {forward} match the reference (see "
-                      "its tests); then check the backward again",
-        "by": ", by up to {difference:.2g} on these inputs",
-        "inconsistent": "your backward does not match the gradient of your own {forward}: "
-                        "{names} off by up to {error:.2g} along random directions (centred "
-                        "differences of your {forward}). {values}",
-        "unusable": "your backward does not match the gradient of your own {forward}: "
-                    "{names} cannot be compared with it (wrong shape, or not finite). {values}",
-        "right-no-check": "right: it is the reference's gradient (the grader's check against "
-                          "your {forward} could not run: {problem})",
-        "no-check": "{message} (the grader's gradient check of your {forward} could not run: "
-                    "{problem})",
-    },
-    "pt": {
-        "agrees": "certo, e é o gradiente do seu {forward}: diferenças centradas ao longo de {n} "
-                  "direções aleatórias concordam dentro de {error:.0e}",
-        "right-forward-off": "certo: é o gradiente da referência. Mas não bate com o gradiente "
-                             "numérico do seu próprio {forward} ({names} com erro de até "
-                             "{error:.2g}): o seu {forward} difere da referência (veja os "
-                             "testes dele)",
-        "consistent": "o seu backward bate com o gradiente numérico do seu próprio {forward} "
-                      "(dentro de {error:.0e} ao longo de {n} direções aleatórias), mas o seu "
-                      "{forward} difere da referência{by}: os seus gradientes estão certos "
-                      "para a função que você escreveu, não para a pedida. Faça o {forward} "
-                      "bater com a referência (veja os testes dele); depois confira o backward "
-                      "de novo",
-        "by": ", em até {difference:.2g} nestas entradas",
-        "inconsistent": "o seu backward não bate com o gradiente do seu próprio {forward}: "
-                        "{names} com erro de até {error:.2g} ao longo de direções aleatórias "
-                        "(diferenças centradas do seu {forward}). {values}",
-        "unusable": "o seu backward não bate com o gradiente do seu próprio {forward}: "
-                    "{names} não pode(m) ser comparado(s) a ele (forma errada, ou valores não "
-                    "finitos). {values}",
-        "right-no-check": "certo: é o gradiente da referência (a verificação contra o seu "
-                          "{forward} feita pelo corretor não pôde rodar: {problem})",
-        "no-check": "{message} (a verificação de gradiente do seu {forward} feita pelo "
-                    "corretor não pôde rodar: {problem})",
-    },
-}
-
-
-def _text(lang: str, key: str, **fields: Any) -> str:
-    return _TEXT["pt" if lang == "pt" else "en"][key].format(**fields)
-
-
 def judge_gradient(
     lab: LabSpec,
     case: Case,
@@ -368,31 +316,68 @@ def judge_gradient(
     outcomes = probes.outcomes if probes is not None else {}
     found = measure(lab, case, outcome.outputs, outcomes)
     forward = options.forward
+    _ = gettext_for(lang)
     if found.problem:
-        key = "right-no-check" if result.status == PASSED else "no-check"
-        result.message = _text(lang, key, message=result.message, forward=forward,
-                               problem=found.problem[:300])
+        problem = problem_text(found.problem, _)[:300]
+        if result.status == PASSED:
+            result.message = _(
+                "right: it is the reference's gradient (the grader's check against your "
+                "{forward} could not run: {problem})"
+            ).format(forward=forward, problem=problem)
+        else:
+            result.message = _(
+                "{message} (the grader's gradient check of your {forward} could not run: "
+                "{problem})"
+            ).format(message=result.message, forward=forward, problem=problem)
         return result
     names = ", ".join(_gradient_name(case, options, n) for n in found.off())
     n = options.directions * len(options.wrt)
     if result.status == PASSED:
-        key = "agrees" if found.consistent else "right-forward-off"
-        result.message = _text(lang, key, forward=forward, n=n, names=names, error=found.largest)
+        if found.consistent:
+            result.message = _(
+                "right, and it is the gradient of your {forward}: centred differences along "
+                "{n} random directions agree within {error:.0e}"
+            ).format(forward=forward, n=n, error=found.largest)
+        else:
+            result.message = _(
+                "right: it is the reference's gradient. But it does not match the numerical "
+                "gradient of your own {forward} ({names} off by up to {error:.2g}): your "
+                "{forward} differs from the reference (see its tests)"
+            ).format(forward=forward, names=names, error=found.largest)
         return result
     if found.consistent:
         difference = _forward_difference(lab, case, options, found, probes)
-        by = "" if difference is None else _text(lang, "by", difference=difference)
-        result.message = _text(lang, "consistent", forward=forward, n=n, by=by,
-                               error=found.largest)
+        by = "" if difference is None else _(
+            ", by up to {difference:.2g} on these inputs").format(difference=difference)
+        result.message = _(
+            "your backward matches your own {forward}'s numerical gradient (within "
+            "{error:.0e} along {n} random directions), but your {forward} differs from the "
+            "reference{by}: your gradients are right for the function you wrote, not for the "
+            "one asked. Make {forward} match the reference (see its tests); then check the "
+            "backward again"
+        ).format(forward=forward, n=n, by=by, error=found.largest)
         result.diagnosis = result.hint = result.diagnosed_by = None  # the mistake is the forward's
         return result
-    key = "inconsistent" if np.isfinite(found.largest) else "unusable"
-    if key == "unusable":
-        names = ", ".join(_gradient_name(case, options, n) for n, e in found.errors.items()
-                          if not np.isfinite(e))
-    result.message = _text(lang, key, forward=forward, names=names, error=found.largest,
-                           values=result.message)
+    if np.isfinite(found.largest):
+        result.message = _(
+            "your backward does not match the gradient of your own {forward}: {names} off by "
+            "up to {error:.2g} along random directions (centred differences of your "
+            "{forward}). {values}"
+        ).format(forward=forward, names=names, error=found.largest, values=result.message)
+        return result
+    names = ", ".join(_gradient_name(case, options, n) for n, e in found.errors.items()
+                      if not np.isfinite(e))
+    result.message = _(
+        "your backward does not match the gradient of your own {forward}: {names} cannot "
+        "be compared with it (wrong shape, or not finite). {values}"
+    ).format(forward=forward, names=names, values=result.message)
     return result
+
+
+def problem_text(problem: str | Sentence, _: Callable[[str], str]) -> str:
+    """Why a measurement could not run, translated with `_` (the student's own words as
+    they are)."""
+    return problem.translated_with(_) if isinstance(problem, Sentence) else problem
 
 
 def _gradient_name(case: Case, options: GradientOptions, wrt: str) -> str:

@@ -53,6 +53,7 @@ from attn_grade.labspec import LabSpec, MistakeSpec
 from attn_grade.reference import Reference
 from attn_grade.result import ERROR, FAILED, PASSED, TestResult
 from attn_grade.runner import Call, CallOutcome
+from attn_grade.translation import gettext_for
 
 ValuesJudge = Callable[[LabSpec, Case, CallOutcome, Expectation, str], TestResult]
 OUTCOMES = ("learns", "below", "beats")
@@ -66,6 +67,10 @@ class Model:
     history: str
     prefix: str
     mismatch: str = ""  # a mistake id of the lab
+    name_pt: str = ""  # its name in Portuguese (lab text is translated in lab.toml)
+
+    def named(self, lang: str) -> str:
+        return self.name_pt if lang == "pt" and self.name_pt else self.name
 
 
 @dataclass(frozen=True)
@@ -219,11 +224,12 @@ def judge_training(
         status=FAILED, points=0.0, max_points=case.test.points,
         description=case.test.described(lang), where=outcome.where,
     )
+    _ = gettext_for(lang)
     if len(outcome.outputs) != len(function.outputs):
-        result.status, result.message = ERROR, "the student process returned too few arrays"
+        result.status, result.message = ERROR, _("the student process returned too few arrays")
         return result
     problem = _shape_problem(function.outputs, outcome.outputs, expectation.outputs or [],
-                             int(case.args["steps"]), (options.model, options.baseline))
+                             int(case.args["steps"]), (options.model, options.baseline), _)
     if problem:
         result.message = problem
         return result
@@ -235,17 +241,24 @@ def judge_training(
     return _grade(result, trained, options, expectation, lang)
 
 
-def _shape_problem(names, outputs, template, steps: int, models) -> str:
+def _shape_problem(names, outputs, template, steps: int, models, _: Callable[[str], str]) -> str:
     histories = {m.history for m in models}
     for name, got, want in zip(names, outputs, template):
         shape = (steps,) if name in histories else want.shape
         if got.shape != shape:
-            what = f"its loss of each of the {steps} steps" if name in histories else "the parameter"
-            return f"{name}: expected shape {shape} ({what}), got {got.shape}"
+            if name in histories:
+                what = _("its loss of each of the {steps} steps").format(steps=steps)
+            else:
+                what = _("the parameter")
+            return _("{name}: expected shape {shape} ({what}), got {got}").format(
+                name=name, shape=shape, what=what, got=got.shape)
         if got.dtype.kind not in "fiu":
-            return f"{name}: expected numbers, got dtype {got.dtype}"
+            return _("{name}: expected numbers, got dtype {dtype}").format(
+                name=name, dtype=got.dtype)
         if name not in histories and not np.all(np.isfinite(got)):
-            return f"{name}: the trained parameter holds NaN or inf: the training diverged"
+            return _(
+                "{name}: the trained parameter holds NaN or inf: the training diverged"
+            ).format(name=name)
     return ""
 
 
@@ -271,31 +284,38 @@ def _grade(result: TestResult, trained: list[_Trained], options: TrainingOptions
     }
     result.points = sum(options.credit[k] for k, ok in met.items() if ok)
     result.status = PASSED if all(met.values()) else FAILED
+    # the held-out losses, for a report-numbers deliverable (deliverables.py)
+    result.outcome = {t.model.name: t.heldout_loss for t in trained if math.isfinite(t.heldout_loss)}
+    _ = gettext_for(lang)
+    name, base = model.model.named(lang), baseline.model.named(lang)
     lines = [
-        f"held-out loss (nats a token, the reference's forward on your parameters): "
-        f"{model.model.name} {model.heldout_loss:.3f}, {baseline.model.name} "
-        f"{baseline.heldout_loss:.3f}; a uniform guess {uniform:.3f}",
-        f"your histories (first {HISTORY_TAIL} steps -> last {HISTORY_TAIL}): "
-        + ", ".join(f"{t.model.name} {t.claims[0]:.3f} -> {t.claims[1]:.3f}" for t in trained),
+        _("held-out loss (nats a token, the reference's forward on your parameters): "
+          "{model} {loss:.3f}, {baseline} {baseline_loss:.3f}; a uniform guess {uniform:.3f}"
+          ).format(model=name, loss=model.heldout_loss, baseline=base,
+                   baseline_loss=baseline.heldout_loss, uniform=uniform),
+        _("your histories (first {n} steps -> last {n}): {histories}").format(
+            n=HISTORY_TAIL, histories=", ".join(
+                f"{t.model.named(lang)} {t.claims[0]:.3f} -> {t.claims[1]:.3f}" for t in trained)),
     ]
     needs = {
-        "learns": f"{model.model.name} learns: below {uniform - options.min_drop:.3f}",
-        "below": f"{model.model.name} at most {options.max_loss:g}",
-        "beats": f"{model.model.name} at least {options.min_margin:g} below the "
-                 f"{baseline.model.name}",
+        "learns": _("{model} learns: below {loss:.3f}").format(
+            model=name, loss=uniform - options.min_drop),
+        "below": _("{model} at most {loss:g}").format(model=name, loss=options.max_loss),
+        "beats": _("{model} at least {margin:g} below the {baseline}").format(
+            model=name, margin=options.min_margin, baseline=base),
     }
     missed = [needs[k] for k, ok in met.items() if not ok]
     if missed:
-        lines.append("not met: " + "; ".join(missed))
+        lines.append(_("not met: {needs}").format(needs="; ".join(missed)))
     else:
-        lines.append("met: " + "; ".join(needs.values()))
+        lines.append(_("met: {needs}").format(needs="; ".join(needs.values())))
     for t in trained:
         if t.history_lies(options.max_history_gap):
-            lines.append(
-                f"your {t.model.name}'s history ends at {t.claims[1]:.3f}, but its parameters "
-                f"give {t.train_loss:.3f} on the same training lines with the reference's "
-                f"forward: your forward is not the reference's"
-            )
+            lines.append(_(
+                "your {model}'s history ends at {claimed:.3f}, but its parameters give "
+                "{loss:.3f} on the same training lines with the reference's forward: your "
+                "forward is not the reference's"
+            ).format(model=t.model.named(lang), claimed=t.claims[1], loss=t.train_loss))
     result.message = "\n".join(lines)
     _diagnose(result, trained, options, expectation, lang, met)
     return result
