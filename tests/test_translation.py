@@ -22,7 +22,7 @@ import tomllib
 from attn_grade.labspec import LABS_DIR, lab_ids
 from attn_grade.language import checked_language
 from attn_grade.translation import DOMAIN, LOCALE_DIR, translator
-from conftest import KIT_ROOT, SOLUTIONS, committed, copy_reference, write_stubs
+from conftest import CORPUS, KIT_ROOT, SOLUTIONS, committed, copy_reference, write_stubs
 
 babel = pytest.importorskip("babel", reason="Babel (the [dev] extra) reads the catalogs")
 from babel.messages.extract import extract_from_dir  # noqa: E402
@@ -865,3 +865,121 @@ def test_no_message_is_marked_inside_an_f_string():
                 ):
                     found.append(f"{path.relative_to(PACKAGE)}:{token.start[0]}")
     assert not found, found
+
+
+# ------------------------------------------------------------ lab05's and lab06's own checks
+def _check_with_reference(lab: str, folder: Path, lang: str) -> str:
+    """`attn-grade check LAB --solutions` (the hidden tests run, the training test among
+    them), as the terminal shows it."""
+    environment = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "LANG": "C.UTF-8"}
+    for variable in ("ATTN_GRADE_LANG", "LC_ALL", "LC_MESSAGES"):
+        environment.pop(variable, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "check", lab, "--path", str(folder), "--solutions",
+         str(SOLUTIONS / lab), "--lang", lang, "--seed", "3", "--no-png"],
+        cwd=KIT_ROOT, capture_output=True, text=True, env=environment, timeout=300,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert not done.stderr.strip(), done.stderr
+    return done.stdout
+
+
+def _catalog_fragments_in(text: str) -> list[str]:
+    """The English pieces of the catalog's messages (three words or more) found in `text`."""
+    flat = " ".join(text.split())
+    fragments = set()
+    for message in _catalog():
+        if not message.id:
+            continue
+        for literal, *_rest in string.Formatter().parse(message.id):
+            for piece in re.split(r"[.:;()\"]", literal):
+                piece = " ".join(piece.split())
+                if len(re.findall(r"(?<![\w.])[A-Za-z']{2,}(?![\w.(])", piece)) >= 3:
+                    fragments.add(piece)
+    return sorted(f for f in fragments if f in flat)
+
+
+def test_lab06_training_verdict_in_portuguese(tmp_path):
+    """A training loop that never updates, checked with --lang pt: the training test's
+    verdict (losses, what was not met, the likely mistake) has no English sentence; the
+    English report says what it said before."""
+    folder = copy_reference("lab06", tmp_path / "lab06")
+    shutil.copy(CORPUS / "lab06" / "train_never_updates" / "train.py", folder / "train.py")
+    output = _check_with_reference("lab06", folder, "pt")
+    for expected in ("perda em texto separado (nats por token, o forward da referência nos "
+                     "seus parâmetros): modelo de atenção", "os seus históricos (primeiros 10 "
+                     "passos -> últimos 10)", "não cumprido: modelo de atenção aprende: abaixo de",
+                     "pelo menos 0.6 abaixo do MLP", "Erro provável: training-never-updates"):
+        assert expected in " ".join(output.split()), expected
+    assert not _catalog_fragments_in(output), _catalog_fragments_in(output)
+    assert not _english_words(output), output
+    english = " ".join(_check_with_reference("lab06", folder, "en").split())
+    for expected in ("held-out loss (nats a token, the reference's forward on your "
+                     "parameters): attention", "your histories (first 10 steps -> last 10): "
+                     "attention", "not met: attention learns: below 2.203; attention at most "
+                     "1.3; attention at least 0.6 below the MLP",
+                     "Likely mistake: training-never-updates"):
+        assert expected in english, expected
+
+
+def test_lab05_gradient_check_and_table_in_portuguese(tmp_path):
+    """A backward that is not the gradient of the student's own forward, checked with
+    --lang pt: the gradient tests' verdicts and the gradcheck table's are Portuguese,
+    through the catalog like every other message; the English ones are as they were."""
+    folder = copy_reference("lab05", tmp_path / "lab05")
+    shutil.copy(CORPUS / "lab05" / "backward_scale_missing" / "backward.py", folder / "backward.py")
+    output = _check_with_reference("lab05", folder, "pt")
+    flat = " ".join(output.split())
+    for expected in ("o seu backward não bate com o gradiente do seu próprio",
+                     "ao longo de direções aleatórias (diferenças centradas do seu",
+                     "gradcheck.txt bate com a medição que o corretor fez das suas funções nos"):
+        assert expected in flat, expected
+    assert not _catalog_fragments_in(output), _catalog_fragments_in(output)
+    # the tests and deliverables (the checklist quotes readings' titles, the heatmap shows
+    # the example's tokens, the student's script printed its own table: data, not prose)
+    graded = output.split("Lista de verificação")[0]
+    assert "Entregas" in graded and not _english_words(graded), graded
+    english = " ".join(_check_with_reference("lab05", folder, "en").split())
+    for expected in ("your backward does not match the gradient of your own",
+                     "along random directions (centred differences of your",
+                     "gradcheck.txt matches the grader's measurement of your functions on all"):
+        assert expected in english, expected
+
+
+def test_the_gradcheck_tables_verdicts_in_portuguese():
+    """A table that does not match, lacks rows, or could not be measured: said in the
+    translator's language (the one deliverables.py hands every check)."""
+    from types import SimpleNamespace
+
+    from attn_grade.checks.gradcheck_table import Unmeasured, check_table
+    from attn_grade.labspec import DeliverableSpec
+    from attn_grade.translation import N_, Sentence, gettext_for
+
+    spec = DeliverableSpec("gradcheck", "script-gradcheck", "t", 2.0,
+                           {"script": "gradcheck.py", "produces": "gradcheck.txt"})
+    table = b"attention_backward dq 1e-11\nattention_backward dk 1e-11\n"
+    said = {}
+    for lang in ("pt", "en"):
+        _ = gettext_for(lang)
+        wrong = SimpleNamespace(files={"gradcheck.txt": table}, measured={
+            ("attention_backward", "dq"): 0.3, ("attention_backward", "dk"): 1e-11})
+        missing = SimpleNamespace(files={"gradcheck.txt": table}, measured={
+            ("attention_backward", "dv"): 1e-11})
+        unmeasured = SimpleNamespace(files={"gradcheck.txt": table}, measured={
+            ("attention_backward", "dq"): Unmeasured(
+                "attention_backward", Sentence(N_("it did not run")))})
+        said[lang] = [check_table(spec, run, _) for run in (wrong, missing, unmeasured)]
+    assert said["pt"] == [
+        ("failed", "gradcheck.txt não bate com a medição que o corretor fez das suas funções: "
+                   "attention_backward dq o seu 1.0e-11, o do corretor 3.0e-01"),
+        ("incomplete", "gradcheck.txt não tem linha para attention_backward dv"),
+        ("failed", "o corretor não conseguiu medir attention_backward dq: attention_backward: "
+                   "ela não rodou"),
+    ]
+    assert said["en"] == [
+        ("failed", "gradcheck.txt does not match the grader's measurement of your functions: "
+                   "attention_backward dq yours 1.0e-11, the grader's 3.0e-01"),
+        ("incomplete", "gradcheck.txt has no row for attention_backward dv"),
+        ("failed", "the grader could not measure attention_backward dq: attention_backward: "
+                   "it did not run"),
+    ]
