@@ -257,3 +257,76 @@ def train_both(data, steps, lr, seed, vocab_size):
     training = _training(result)
     assert training.points == 0.0
     assert "held-out lines not readable" in training.message, training.message
+
+
+# ------------------------------------------------------------ REPORT.md's numbers
+NUMBERS = "numbers-match-the-run"
+
+
+def _numbers(result):
+    return next(d for d in result.deliverables if d.id == NUMBERS)
+
+
+def _report_with(folder, lines: str, name: str = "REPORT.md") -> None:
+    """The reference's report, its two number lines replaced by `lines`."""
+    text = (folder / name).read_text(encoding="utf-8")
+    start = text.index("Attention held-out loss:") if name == "REPORT.md" else text.index("Perda da")
+    end = text.index("\n\n", start)
+    (folder / name).write_text(text[:start] + lines + text[end:], encoding="utf-8")
+
+
+def test_train_py_prints_the_numbers_the_grader_measures(tmp_path):
+    """`python train.py` as shipped is the grader's run: the lines it prints are the ones
+    the deliverable reads, and they agree with the grader's measurement of the same code
+    (the held-out lines differ) far within the tolerance; the reference's REPORT.md quotes
+    them and earns the points, in either language."""
+    import subprocess
+    import sys
+
+    from attn_grade.deliverables import _quoted_numbers
+
+    folder = copy_reference(LAB, tmp_path / LAB)
+    printed = subprocess.run([sys.executable, "train.py"], cwd=folder, capture_output=True,
+                             text=True, timeout=120, check=True).stdout
+    spec = next(d for d in load_lab(LAB).deliverables if d.id == NUMBERS)
+    quoted = _quoted_numbers(printed, spec.options["numbers"])
+    result = grade(LAB, folder, seed=1)
+    measured = _training(result).outcome
+    assert quoted.keys() == measured.keys() == {"attention", "MLP"}
+    tolerance = spec.options["tolerance"]
+    assert all(abs(quoted[k] - measured[k]) <= tolerance / 3 for k in quoted), (quoted, measured)
+    assert _numbers(result).status == "done", _numbers(result).message
+    # the reference's Portuguese report, the English one a template: the same points
+    (folder / "REPORT.md").write_text(committed(f"exercises/{LAB}/REPORT.md"), encoding="utf-8")
+    result = grade(LAB, folder, seed=1, lang="pt")
+    assert _numbers(result).status == "done", _numbers(result).message
+    assert "REPORT.pt-BR.md (a): Perda da atenção em texto separado 0.962" in _numbers(result).message
+
+
+def test_made_up_numbers_earn_nothing(tmp_path):
+    """Numbers that are not the run's fail with the grader's own: made up for right code,
+    or the reference's copied by a loop that never trains."""
+    folder = copy_reference(LAB, tmp_path / LAB)
+    _report_with(folder, "Attention held-out loss: 0.80\nMLP held-out loss: 2.14")
+    made_up = _numbers(grade(LAB, folder, seed=1))
+    assert made_up.status == "failed" and made_up.points == 0, made_up
+    assert "the grader's run of your code gives Attention held-out loss 0.96" in made_up.message
+    assert "MLP held-out loss 2" not in made_up.message.split("gives")[1]  # that one matched
+    shutil.copy(CORPUS / LAB / "train_never_updates" / "train.py", folder / "train.py")
+    _report_with(folder, "Attention held-out loss: 0.962\nMLP held-out loss: 2,138")
+    copied = _numbers(grade(LAB, folder, seed=1))
+    assert copied.status == "failed" and copied.points == 0, copied
+    assert "Attention held-out loss 2.3" in copied.message, copied.message
+
+
+def test_numbers_missing_or_unverifiable_earn_nothing(tmp_path):
+    """One line only: incomplete, naming the missing line. Without the reference (a
+    student's own check: the training test is hidden) the numbers cannot be checked."""
+    folder = copy_reference(LAB, tmp_path / LAB)
+    _report_with(folder, "Attention held-out loss: 0.962")
+    one = _numbers(grade(LAB, folder, seed=1))
+    assert one.status == "incomplete" and '"MLP held-out loss: N.NN"' in one.message, one
+    _report_with(folder, "Attention held-out loss: 0.962\nMLP held-out loss: 2.138")
+    local = _numbers(grade(LAB, folder, hidden=False))
+    assert local.status == "incomplete" and local.points == 0, local
+    assert "which did not run here" in local.message

@@ -16,6 +16,11 @@ Kinds (the `kind` of a [[deliverables]] table in lab.toml):
                     student's own weights within `tolerance`, and explains it; the
                     student's weights on the example must also be the reference's
                     (weights made up for the example sentence alone earn nothing)
+    report-numbers  a REPORT.md section quotes numbers a test measured on the student's
+                    code, one line each, "LABEL: N.NN" (`numbers`: the test result's
+                    `outcome` name, its `label` and `label_pt`); each must match the
+                    grader's own measurement of `test` within `tolerance`: numbers made
+                    up, or from another run than the one the lab asks for, earn nothing
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import io
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -113,15 +118,20 @@ def check_deliverables(
     scripts: dict[str, ScriptRun],
     example: ExampleWeights | None,
     lang: str = "en",
+    tests: Sequence[TestResult] = (),
 ) -> list[DeliverableResult]:
-    """Each deliverable's status and message (in `lang`)."""
+    """Each deliverable's status and message (in `lang`); `tests`: the graded tests, whose
+    measurements a report-numbers deliverable quotes."""
     _ = gettext_for(lang)
     results = []
     for spec in specs:
         if "file" in spec.options:  # REPORT.md, or REPORT.pt-BR.md if that is the one filled
             chosen = filled_handout(submission, spec.options["file"], lang).name
             spec = replace(spec, options={**spec.options, "file": chosen})
-        status, message = _CHECKS[spec.kind](spec, submission, scripts, example, _)
+        if spec.kind == "report-numbers":  # the one kind that reads the tests' results
+            status, message = _check_report_numbers(spec, submission, tests, lang)
+        else:
+            status, message = _CHECKS[spec.kind](spec, submission, scripts, example, _)
         points = spec.points if status == "done" else 0.0
         results.append(
             DeliverableResult(spec.id, spec.titled(lang), status, points, spec.points, message)
@@ -378,6 +388,62 @@ def _check_report_score(spec, submission, scripts, example, _=str) -> tuple[str,
     return "done", _("{query} -> {key} = {claimed:g} matches your weights, and is explained").format(
         query=query, key=key, claimed=claimed
     )
+
+
+_NUMBER = r"\s*[:=]\s*[\"'`]?(?P<number>[-+]?[0-9]*[.,]?[0-9]+)"
+
+
+def _quoted_numbers(answer: str, numbers: list[dict]) -> dict[str, float]:
+    """The numbers the answer quotes, by outcome name: a line "LABEL: N.NN", the label in
+    English or in Portuguese (any case), a decimal point or comma; the first line wins."""
+    found: dict[str, float] = {}
+    for number in numbers:
+        labels = [str(number["label"]), str(number.get("label_pt") or number["label"])]
+        pattern = re.compile(
+            r"(?:" + "|".join(r"\s+".join(map(re.escape, lb.split())) for lb in labels) + r")"
+            + _NUMBER, re.IGNORECASE)
+        match = next(filter(None, map(pattern.search, _score_lines(answer))), None)
+        if match is not None:
+            found[str(number["outcome"])] = float(match["number"].replace(",", "."))
+    return found
+
+
+def _check_report_numbers(spec, submission, tests, lang: str) -> tuple[str, str]:
+    _ = gettext_for(lang)
+    file, section = spec.options["file"], spec.options["section"]
+    numbers = list(spec.options["numbers"])
+    labelled = {str(n["outcome"]): str(n.get("label_pt") or n["label"]) if lang == "pt"
+                else str(n["label"]) for n in numbers}
+    answer = report_section(submission / file, section)
+    if answer is None:
+        return "missing", _("{file} has no section {section}").format(file=file, section=section)
+    quoted = _quoted_numbers(answer, numbers)
+    lacking = [f"{labelled[o]}: N.NN" for o in labelled if o not in quoted]
+    if lacking:
+        return "incomplete", _('{file} {section}: add the lines "{lines}"').format(
+            file=file, section=section, lines='", "'.join(lacking))
+    shown = ", ".join(f"{labelled[o]} {v:g}" for o, v in quoted.items())
+    test = next((t for t in tests if t.name == spec.options["test"]), None)
+    if test is None:
+        return "incomplete", _(
+            "{file} {section}: {numbers}: the grader checks them against its own run of your "
+            "code (a hidden test), which did not run here"
+        ).format(file=file, section=section, numbers=shown)
+    measured = test.outcome
+    if any(o not in measured for o in quoted):
+        return "failed", _(
+            "the test {test} measured nothing on your code, so your numbers cannot be checked"
+        ).format(test=test.name)
+    tolerance = float(spec.options.get("tolerance", 0.05))
+    wrong = [o for o, v in quoted.items() if not abs(v - measured[o]) <= tolerance]
+    if wrong:
+        return "failed", _(
+            "{file} {section}: {numbers}, but the grader's run of your code gives {actual} "
+            "(within {tolerance:g}): quote your own run, made as the lab's README says"
+        ).format(file=file, section=section, numbers=shown, tolerance=tolerance,
+                 actual=", ".join(f"{labelled[o]} {measured[o]:.3f}" for o in wrong))
+    return "done", _("{file} {section}: {numbers} match the grader's run of your code").format(
+        file=file, section=section, numbers=shown)
 
 
 def _off_reference(example: ExampleWeights, tolerance: float) -> float | None:

@@ -160,7 +160,7 @@ def _grade_folder(
     example = _example(lab, cases, record.outcomes, expectations, lang)
     if example is not None:
         example.not_shown = not_in_picture(tests, lang)
-    delivered = dl.check_deliverables(specs, submission, runs, example, lang)
+    delivered = dl.check_deliverables(specs, submission, runs, example, lang, tests)
     output = _own_path_text(
         record.output + "".join(r.output for r in runs.values()), shown, submission
     )

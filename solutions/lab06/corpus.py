@@ -30,6 +30,10 @@ VOCAB = "." + "|" + LETTERS  # token 0 is the start of a line (and the MLP's pad
 CORPUS_SEED = 2003  # the year of Bengio et al.
 CORPUS_LINES = 2000
 CORPUS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus.txt")
+# train.py's own held-out lines: fresh lines drawn like corpus.txt's (the grader's
+# held-out lines are other ones, drawn the same way, that your code never sees)
+CHECK_SEED = 2026
+CHECK_LINES = 2000
 
 
 def echo_lines(count, seed):
@@ -78,6 +82,15 @@ def text_pieces(text, length=LINE, step=3):
     ids = np.array([index[ch] for ch in text], dtype=np.int64)
     starts = np.arange(0, len(ids) - length + 1, step)  # (N,)
     return ids[starts[:, None] + np.arange(length)], vocab  # (N, length)
+
+
+def fresh_rows(count=CHECK_LINES, seed=CHECK_SEED):
+    """Echo lines that are not corpus.txt's, as token rows: train.py's held-out lines.
+
+    Shapes:
+        returns: int64 (count, LINE)
+    """
+    return encode_lines(echo_lines(count, seed))
 
 
 def split(data, held_out=0.1):
