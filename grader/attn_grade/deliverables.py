@@ -16,11 +16,12 @@ Kinds (the `kind` of a [[deliverables]] table in lab.toml):
                     student's own weights within `tolerance`, and explains it; the
                     student's weights on the example must also be the reference's
                     (weights made up for the example sentence alone earn nothing)
-    report-numbers  a REPORT.md section quotes numbers a test measured on the student's
-                    code, one line each, "LABEL: N.NN" (`numbers`: the test result's
-                    `outcome` name, its `label` and `label_pt`); each must match the
-                    grader's own measurement of `test` within `tolerance`: numbers made
-                    up, or from another run than the one the lab asks for, earn nothing
+    report-numbers  a REPORT.md section quotes numbers a test of `function` measured on
+                    the student's code (a training test's held-out losses), one line
+                    each, "LABEL: N.NN" (`numbers`: the test result's `outcome` name, its
+                    `label` and `label_pt`); each must match the grader's own measurement
+                    within `tolerance`: numbers made up, or from another run than the one
+                    the lab asks for, earn nothing
 """
 
 from __future__ import annotations
@@ -418,12 +419,14 @@ def _check_report_numbers(spec, submission, tests, lang: str) -> tuple[str, str]
     if answer is None:
         return "missing", _("{file} has no section {section}").format(file=file, section=section)
     quoted = _quoted_numbers(answer, numbers)
-    lacking = [f"{labelled[o]}: N.NN" for o in labelled if o not in quoted]
+    number = _("N.NN")  # a number's form: 0.96, or 0,96 in Portuguese
+    lacking = [f"{labelled[o]}: {number}" for o in labelled if o not in quoted]
     if lacking:
         return "incomplete", _('{file} {section}: add the lines "{lines}"').format(
             file=file, section=section, lines='", "'.join(lacking))
     shown = ", ".join(f"{labelled[o]} {v:g}" for o, v in quoted.items())
-    test = next((t for t in tests if t.name == spec.options["test"]), None)
+    own = [t for t in tests if t.function == spec.options["function"]]
+    test = next((t for t in own if t.outcome), own[0] if own else None)
     if test is None:
         return "incomplete", _(
             "{file} {section}: {numbers}: the grader checks them against its own run of your "
