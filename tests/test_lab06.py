@@ -6,7 +6,9 @@
 - a loop that never updates earns no training point, an MLP that sees the token it
   predicts voids the comparison, a model whose forward sees the future fails;
 - anything malformed the training returns is the student's verdict;
-- the reference's training is deterministic given the seed and clears every threshold.
+- the reference's training is deterministic given the seed and clears every threshold;
+- REPORT.md (a)'s numbers are the run's: train.py prints what the grader measures, and
+  numbers made up, missing or not checkable earn nothing.
 """
 
 from __future__ import annotations
@@ -326,6 +328,11 @@ def test_numbers_missing_or_unverifiable_earn_nothing(tmp_path):
     _report_with(folder, "Attention held-out loss: 0.962")
     one = _numbers(grade(LAB, folder, seed=1))
     assert one.status == "incomplete" and '"MLP held-out loss: N.NN"' in one.message, one
+    (folder / "REPORT.md").write_text(committed(f"exercises/{LAB}/REPORT.md"), encoding="utf-8")
+    _report_with(folder, "Perda da atenção em texto separado: 0,962", "REPORT.pt-BR.md")
+    um = _numbers(grade(LAB, folder, seed=1, lang="pt"))
+    assert um.status == "incomplete" and '"Perda do MLP em texto separado: N,NN"' in um.message, um
+    shutil.copy(SOLUTIONS / LAB / "REPORT.md", folder / "REPORT.md")
     _report_with(folder, "Attention held-out loss: 0.962\nMLP held-out loss: 2.138")
     local = _numbers(grade(LAB, folder, hidden=False))
     assert local.status == "incomplete" and local.points == 0, local
