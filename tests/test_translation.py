@@ -974,7 +974,7 @@ def test_the_gradcheck_tables_verdicts_in_portuguese():
                    "attention_backward dq o seu 1.0e-11, o do corretor 3.0e-01"),
         ("incomplete", "gradcheck.txt não tem linha para attention_backward dv"),
         ("failed", "o corretor não conseguiu medir attention_backward dq: attention_backward: "
-                   "ela não rodou"),
+                   "não rodou"),
     ]
     assert said["en"] == [
         ("failed", "gradcheck.txt does not match the grader's measurement of your functions: "

@@ -67,7 +67,8 @@ class ScriptRun:
     # what the script wrote at each `produces` name, read from the run's own folder once
     # every student process was gone (None: not written, or not a plain single-link file)
     files: dict[str, bytes | None] = field(default_factory=dict)
-    # a script-gradcheck's: the grader's own measurement, (function, gradient) -> error
+    # a script-gradcheck's: the grader's own measurement, (function, gradient) -> error,
+    # or why it could not be measured (gradcheck_table.Unmeasured)
     measured: dict = field(default_factory=dict)
 
 
