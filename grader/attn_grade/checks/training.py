@@ -13,7 +13,7 @@ A lab declares one as a test of kind "training" (labspec.TEST_KINDS):
     vocab = ".|abcdefgh"               # token i is vocab[i]
     line_start = "."                   # put in front of every line
     model = { forward = "lm_forward", history = "lm_history", prefix = "lm.", name = "attention",
-              mismatch = "attention-sees-future" }
+              name_pt = "modelo de atenção", mismatch = "attention-sees-future" }
     baseline = { forward = "mlp_forward", history = "mlp_history", prefix = "mlp.", name = "MLP",
                  mismatch = "mlp-sees-future" }
     min_drop = 0.1                     # learns: held-out loss below log(V) by this much
@@ -34,7 +34,9 @@ parameters are judged with the REFERENCE forward (`forward`, a function of the l
 held-out lines: a fast or wrong forward of the student's cannot fake a low loss. A
 history that claims a loss far below what the reference forward gives on the training
 lines with the same parameters names the `mismatch` mistake (a model that sees the
-token it predicts); such a baseline voids the comparison.
+token it predicts); such a baseline voids the comparison. The result records both held-out
+losses by model name (TestResult.outcome), for a report-numbers deliverable to check the
+numbers a student quotes (deliverables.py).
 """
 
 from __future__ import annotations
