@@ -426,6 +426,46 @@ def test_the_gradcheck_stub_earns_nothing(stubs):
     assert stub.status == "failed" and "NotImplementedError" in stub.message, stub.message
 
 
+PATCHING_GRADCHECK = """
+import sys
+import numpy as np
+import backward, forward, loss
+from gradcheck_real import ROWS
+
+z = np.zeros_like
+forward.scaled_dot_product_attention = lambda q, k, v, mask=None: (
+    np.zeros(q.shape[:-1] + v.shape[-1:]), np.zeros(q.shape[:-1] + k.shape[-2:-1]))
+forward.linear = lambda x, w, b: np.zeros(x.shape[:-1] + w.shape[1:])
+forward.layer_norm = lambda x, gamma, beta, eps=1e-5: z(x)
+loss.cross_entropy = lambda logits, targets: (np.zeros(()), z(logits))
+backward.attention_backward = lambda dout, q, k, v, mask=None: (z(q), z(k), z(v))
+backward.linear_backward = lambda dout, x, w: (z(x), z(w), np.zeros(w.shape[1]))
+backward.layer_norm_backward = lambda dout, x, gamma, eps=1e-5: (z(x), z(gamma), z(gamma))
+forward.mha_forward = lambda x_q, x_kv, params, num_heads, mask=None: (
+    z(x_q), np.zeros((x_q.shape[0], num_heads, x_q.shape[1], x_kv.shape[1])))
+backward.mha_backward = lambda dout, x_q, x_kv, params, num_heads, mask=None: (
+    z(x_q), z(x_kv), *(z(params[n]) for n in ("w_q", "b_q", "w_k", "b_k", "w_v", "b_v", "w_o", "b_o")))
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    out.write("".join(f"{f} {g} 1e-11\\n" for f, g in ROWS))
+"""
+
+
+def test_a_gradcheck_that_patches_the_functions_it_is_measured_on_earns_nothing(stubs):
+    """The grader measures in processes the script never ran in: a gradcheck.py that
+    replaces forward.* and backward.* with functions of zeros (the grader's own calls
+    used to run after it, in its interpreter) does not make the stub's backward right."""
+    submission = stubs(LAB)
+    made_up_gradcheck(submission)
+    (submission / "gradcheck.py").write_text(PATCHING_GRADCHECK, encoding="utf-8")
+    faked = gradcheck_result(submission)
+    assert faked.status == "failed" and faked.points == 0, faked.message
+    assert faked.message.startswith(
+        "the grader could not measure attention_backward dq, attention_backward dk"), faked.message
+    assert faked.message.endswith(
+        "(and 14 more): attention_backward: NotImplementedError: attention_backward: your code "
+        "here"), faked.message
+
+
 def test_a_right_backward_next_to_a_wrong_forward_keeps_its_points_and_is_told(lab, tmp_path):
     """A backward that computes its own weights (cache_based) is the reference's gradient,
     while the forward divides by d_k: the test passes, and says the forward differs."""

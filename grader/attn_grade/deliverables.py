@@ -90,14 +90,16 @@ def run_script(
         return ScriptRun(spec, CallOutcome("missing", message=f"{script} not found"), started, "")
     names = [Path(name).name for name in _produces(spec)]
     call = Call(spec.id, Path(script).stem, None, [], {}, 0, produces=tuple(names))
-    measuring = spec.kind == "script-gradcheck" and lab is not None
-    extra = gradcheck_table.table_calls(lab, spec) if measuring else []
-    record = run_calls(submission, [call, *extra], limits)  # every student process is gone after it
+    record = run_calls(submission, [call], limits)  # every student process is gone after it
     for name in names:
         _copy_back(record.files.get(name), submission, name)
     run = ScriptRun(spec, record.outcomes[spec.id], started, record.output, record.files)
-    if measuring:
-        run.measured = gradcheck_table.measure_table(lab, spec, record.outcomes)
+    if spec.kind == "script-gradcheck" and lab is not None:
+        # the grader's own measurement runs in processes of a run of its own, which the
+        # script never touched: a script that patched forward.* or backward.* in its
+        # interpreter patched nothing there
+        measurement = run_calls(submission, gradcheck_table.table_calls(lab, spec), limits)
+        run.measured = gradcheck_table.measure_table(lab, spec, measurement.outcomes)
     return run
 
 

@@ -11,10 +11,11 @@ A lab declares it as a deliverable of kind "script-gradcheck" (deliverables.py):
     points = 2
 
 The script runs the student's numerical_gradient against each of their backward functions
-and writes a table of relative errors. In the same sandboxed run, the grader calls the
-backward functions of the named gradient tests on those tests' inputs at a fixed seed, and
-the forwards at the points of its own centred-difference check (all of them probe calls:
-quiet, plain arrays back). Once the processes are gone, it measures each gradient
+and writes a table of relative errors. Then, in a sandboxed run of its own (fresh
+processes the script never touched: a script that patches forward.* in its interpreter
+patches nothing the grader measures), the grader calls the backward functions of the named
+gradient tests on those tests' inputs at a fixed seed, and the forwards at the points of its
+own centred-difference check (all of them probe calls: quiet, plain arrays back). Once the processes are gone, it measures each gradient
 (checks/gradient.measure) and compares: every gradient it measured must be a row of the
 table, and tell the same story. Relative errors of 1e-10 are rounding noise, and the two
 measures differ (an elementwise one on the student's inputs, a directional one on the
