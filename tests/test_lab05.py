@@ -301,6 +301,44 @@ def test_a_wrong_backward_is_told_it_is_not_the_gradient_of_its_own_forward(
         assert t.diagnosis == mistake, (t.name, t.diagnosis)
 
 
+HUGE_GRADIENTS = """
+
+def _huge(f):
+    def wrapped(*args, **kwargs):
+        return tuple(np.full_like(np.asarray(g, dtype=float), 1e200) for g in f(*args, **kwargs))
+    return wrapped
+
+
+attention_backward = _huge(attention_backward)
+linear_backward = _huge(linear_backward)
+"""
+
+
+def test_huge_finite_gradients_are_not_a_perfect_match(lab, ref, tmp_path):
+    """Gradients of 1e200: their norm overflowed to inf, which made every error 0 ("matches
+    your own forward's numerical gradient within 0e+00") and the table's 1e-11 "right"."""
+    test = next(t for t in lab.tests if t.name == "attention_backward_gradient")
+    case = cases.test_case(lab, test, 5)
+    huge = [np.full_like(g, 1e200) for g in call_reference(ref.function(test.function), case)]
+    found = measure(lab, case, huge, reference_outcomes(lab, ref, case))
+    assert not found.consistent and all(0.0 < e < np.inf for e in found.errors.values()), found
+    submission = copy_reference(LAB, tmp_path / LAB)
+    with (submission / "backward.py").open("a", encoding="utf-8") as f:
+        f.write(HUGE_GRADIENTS)
+    made_up_gradcheck(submission)  # every row 1e-11
+    tests = graded_gradient_tests(lab, submission)
+    for name in ("attention_backward_gradient", "linear_backward_gradient"):
+        t = tests[name]
+        assert t.status == "failed" and t.points == 0, (name, t.message)
+        assert t.message.startswith(
+            "your backward does not match the gradient of your own "), (name, t.message)
+    done = gradcheck_result(submission)
+    assert done.status == "failed" and done.points == 0, done.message
+    assert done.message.startswith(
+        "gradcheck.txt does not match the grader's measurement of your functions: "
+        "attention_backward dq yours 1.0e-11, the grader's"), done.message
+
+
 def test_a_backward_of_the_wrong_shape_is_told_so(lab, tmp_path):
     submission = copy_reference(LAB, tmp_path / LAB)
     shutil.copy(CORPUS / LAB / "dq_dk_swapped" / "backward.py", submission / "backward.py")
