@@ -701,3 +701,24 @@ def test_a_report_that_makes_regexes_backtrack_is_read_in_linear_time(tmp_path, 
     example = ExampleWeights(["a", "b"], np.eye(2), np.eye(2))
     result = deliverables.check_deliverables((spec,), tmp_path, {}, example)[0]
     assert result.status in ("missing", "incomplete", "failed")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["- [x] " + "<!--" * 32_000, "- [x] done " + "<!-- reading:" * 20_000,
+     "- [x] " + "<!-- check:" * 20_000],
+    ids=["unclosed-comments", "unclosed-reading-tags", "unclosed-check-tags"],
+)
+@pytest.mark.timeout(120)  # a safety net, not a measurement: the old code took 20-90 s
+def test_a_checklist_line_that_makes_regexes_backtrack_is_read_in_linear_time(tmp_path, line):
+    """A checklist item's text once lost its tags through <!--.*?-->, and `progress` found
+    its readings through a tag regex whose id could hold "<": both quadratic over many
+    unclosed "<!--". Verdict: one ticked, self-reported item, its text what precedes the
+    first unclosed comment, and no reading cited."""
+    from attn_grade.reading import cited_ids
+
+    (tmp_path / "CHECKLIST.md").write_text(line + "\n", encoding="utf-8")
+    items = deliverables.read_checklist(tmp_path / "CHECKLIST.md", [], [])
+    assert [(i.text, i.ticked, i.status, i.readings) for i in items] == [
+        (line[6:].split("<!--")[0].strip(), True, "self-reported", [])]
+    assert cited_ids(line) == []

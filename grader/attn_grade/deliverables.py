@@ -511,8 +511,9 @@ def read_checklist(
 
 
 def item_text(raw: str) -> str:
-    """A checklist item's words, without its tags (HTML comments)."""
-    return re.sub(r"<!--.*?-->", "", raw).strip()
+    """A checklist item's words, without its tags (HTML comments, cut in one pass: the
+    regex <!--.*?--> took quadratic time over many unclosed "<!--")."""
+    return _without_comments(raw).strip()
 
 
 def _verified(check: str, tests: list[TestResult], done: dict[str, bool]) -> bool:

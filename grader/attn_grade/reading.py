@@ -35,7 +35,9 @@ LEVELS = (N_("beginner"), N_("intermediate"), N_("advanced"))
 # The order within a lab: stage first, then the order of the data file.
 STAGES = {"before": N_("Before you start"), "during": N_("While you code"), "after": N_("To go further")}
 
-READING_TAG = re.compile(r"<!--\s*reading:\s*(?P<id>[^\s>]+)\s*-->")
+# an id never holds "<": each "<!--" starts a scan that ends at the next one (with "<"
+# allowed, many unclosed tags took quadratic time)
+READING_TAG = re.compile(r"<!--\s*reading:\s*(?P<id>[^\s<>]+)\s*-->")
 _ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 _LAB = re.compile(r"^lab\d{2}$")
 _REQUIRED = ("id", "title", "author", "url", "kind", "language", "minutes", "level", "labs", "why")
