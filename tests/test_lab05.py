@@ -459,6 +459,19 @@ def test_gradcheck_that_writes_nothing_or_garbage_earns_nothing(tmp_path):
     assert garbage.status == "failed" and "is not a text table" in garbage.message
 
 
+def test_a_huge_gradcheck_table_is_refused_unread(tmp_path):
+    """A table of 63 MiB of b"ab\\n" once cost the grader 1.8 GB (all of it split into lines):
+    now more than 64 KiB is refused before it is decoded (here 1 MiB, the same verdict)."""
+    submission = copy_reference(LAB, tmp_path / LAB)
+    (submission / "gradcheck.py").write_text(
+        "import sys\nopen(sys.argv[1], 'wb').write(b'ab\\n' * 350_000)\n", encoding="utf-8")
+    huge = gradcheck_result(submission)
+    assert (huge.status, huge.points) == ("failed", 0)
+    assert huge.message == (
+        "gradcheck.txt is larger than 64 KiB: write only the table, one row a line"), huge.message
+    assert parse_table("ab\n" * 350_000) == {}
+
+
 def test_the_gradcheck_stub_earns_nothing(stubs):
     stub = gradcheck_result(stubs(LAB))
     assert stub.status == "failed" and "NotImplementedError" in stub.message, stub.message
