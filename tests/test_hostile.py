@@ -167,3 +167,46 @@ def test_solutions_are_unreadable_for_the_sandbox_uid():
         only=["attention_single"],
     )
     assert (KIT_ROOT / "solutions").stat().st_mode & 0o007 == 0
+
+
+BIG_RESULTS = """
+import numpy as np
+def big(n):
+    return np.zeros(n)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_the_arrays_kept_from_one_run_are_capped_in_all(tmp_path):
+    """Each array may be 64 MiB, but a run's arrays together no more than MAX_RUN_BYTES
+    (192 MiB): a forward that returned 64 MiB on each of lab05's ~270 probe calls took the
+    grader to 2 GB at 20 calls. An array past the cap is refused from its frame's declared
+    length, before its payload is read; it and every call after it get the limit's
+    message (the student's verdict), never a GraderError."""
+    from attn_grade.runner import Call, run_calls
+    from attn_grade.wire import MAX_RUN_BYTES
+
+    assert MAX_RUN_BYTES == 192 * MiB
+    (tmp_path / "big.py").write_text(BIG_RESULTS, encoding="utf-8")
+    n = 50 * MiB // 8  # 50 MiB of float64: three fit, the fourth does not
+    calls = [Call(k, "big", "big", [n], {}, 1, probe_of="x") for k in "abcd"]
+    calls.append(Call("e", "big", "big", [4], {}, 1, probe_of="x"))
+    record = run_calls(tmp_path, calls, Limits(time_limit=10))
+    assert [record.outcomes[k].status for k in "abc"] == ["ok"] * 3
+    for key in "de":
+        outcome = record.outcomes[key]
+        assert outcome.status == "result-limit" and not outcome.outputs, outcome
+        assert outcome.message == (
+            "Result limit: the arrays your code returned passed 192 MiB in all during this "
+            "test; the grader keeps no more, and ran nothing else"), outcome.message
+    assert record.processes == 1
+
+
+def test_an_array_past_the_runs_cap_is_refused_before_its_payload_arrives():
+    import struct
+
+    from attn_grade.wire import FrameReader, ResultLimit
+
+    reader = FrameReader(room=100)
+    with pytest.raises(ResultLimit):
+        reader.feed(struct.pack(">cI", b"A", 101))  # the header alone: no payload read yet

@@ -44,7 +44,7 @@ from attn_grade.sandbox.launch import (
 )
 from attn_grade.tempdirs import private_tempdir, sweep_orphans
 from attn_grade.translation import N_, Sentence
-from attn_grade.wire import FrameReader, ProtocolError
+from attn_grade.wire import MAX_RUN_BYTES, FrameReader, ProtocolError, ResultLimit
 
 MiB = 1024**2
 SUBMISSION_COPY_LIMIT = 50 * MiB  # as submission.MAX_ZIP_BYTES
@@ -82,7 +82,8 @@ class Call:
 @dataclass
 class CallOutcome:
     """What one call produced. status: ok, not-implemented, error, missing, bad-return,
-    bad-value, timeout, crashed, protocol, or skipped (not run: the time budget was spent)."""
+    bad-value, timeout, crashed, protocol, disk, result-limit (the run's results passed
+    wire.MAX_RUN_BYTES), or skipped (not run: the time budget was spent)."""
 
     status: str
     outputs: list[np.ndarray] = field(default_factory=list)
@@ -285,6 +286,7 @@ class _Session:
         self.submission_dir = tmp / "submission"
         copy_tree(submission_dir, self.submission_dir, SUBMISSION_COPY_LIMIT)
         self._n_arrays = 0
+        self.result_room = MAX_RUN_BYTES  # what is left of the arrays kept from the run
         self.encoded = [self._encode_call(c) for c in calls]
         self.outcomes: dict[str, CallOutcome] = {}
         self.output = bytearray()
@@ -440,7 +442,16 @@ class _Session:
         return env
 
     def _watch(self, child: Child, result_fd: int, output_fd: int, pending: list[int]) -> list[int]:
-        reader = FrameReader()
+        reader = FrameReader(self.result_room)
+        try:
+            return self._read_frames(child, reader, result_fd, output_fd, pending)
+        finally:
+            self.result_room = reader.room
+
+    def _read_frames(
+        self, child: Child, reader: FrameReader, result_fd: int, output_fd: int,
+        pending: list[int],
+    ) -> list[int]:
         selector = selectors.DefaultSelector()
         selector.register(result_fd, selectors.EVENT_READ, "result")
         selector.register(output_fd, selectors.EVENT_READ, "output")
@@ -529,6 +540,8 @@ class _Session:
                             else:
                                 self._record(pending[index], event, [])
                                 done.add(index)
+                except ResultLimit:
+                    return self._after_failure(pending, done, current, importing, "result-limit")
                 except ProtocolError as exc:
                     return self._after_failure(
                         pending, done, current, importing, "protocol", str(exc)
@@ -577,6 +590,8 @@ class _Session:
         victims = [
             i for i in remaining if i == failed or (importing and self.calls[i].module == module)
         ]
+        if status == "result-limit":  # nothing more is kept from this run: nothing more runs
+            victims = remaining
         where, by_budget = "", False
         if status == "timeout":
             where, by_budget = self.clock.record_hang(self.calls[failed])
@@ -762,6 +777,12 @@ def _failure_message(
         return Sentence(N_("The process ended {during}: {detail}"), values)
     if status == "disk":
         return Sentence(N_("Disk limit: {detail} {during}; the process was stopped"), values)
+    if status == "result-limit":
+        return Sentence(
+            N_("Result limit: the arrays your code returned passed {mib} MiB in all {during}; "
+               "the grader keeps no more, and ran nothing else"),
+            {**values, "mib": MAX_RUN_BYTES // MiB},
+        )
     return Sentence(N_("The student process sent malformed data {during}: {detail}"), values)
 
 

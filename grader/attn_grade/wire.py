@@ -21,6 +21,10 @@ import numpy as np
 
 MAX_EVENT_BYTES = 64 * 1024
 MAX_ARRAY_BYTES = 64 * 1024 * 1024
+# all the arrays the grader keeps from one run (every call, every process of it): legit
+# results are a few MiB; a forward returning 64 MiB on each of lab05's ~270 probe calls
+# took the grader to 2 GB at 20 calls
+MAX_RUN_BYTES = 192 * 1024 * 1024
 MAX_NDIM = 8
 ALLOWED_DTYPES = {
     np.dtype(t).str
@@ -46,6 +50,11 @@ class ProtocolError(Exception):
     """The child sent something that is not a well-formed frame or array."""
 
 
+class ResultLimit(ProtocolError):
+    """An array frame larger than what is left of the run's MAX_RUN_BYTES (found from the
+    frame's declared length, before its payload is read)."""
+
+
 @dataclass
 class Frame:
     kind: str  # "event" or "array"
@@ -56,8 +65,9 @@ class Frame:
 class FrameReader:
     """Accumulates bytes from the pipe and yields complete, validated frames."""
 
-    def __init__(self) -> None:
+    def __init__(self, room: int = MAX_RUN_BYTES) -> None:
         self._buffer = bytearray()
+        self.room = room  # bytes of array frames still accepted (the run's, see runner.py)
 
     def feed(self, data: bytes) -> list[Frame]:
         """The complete frames in `data` and what came before; ProtocolError if one is bad."""
@@ -72,12 +82,18 @@ class FrameReader:
             limit = MAX_EVENT_BYTES if kind == b"J" else MAX_ARRAY_BYTES
             if kind not in (b"J", b"A") or length > limit:
                 raise ProtocolError(f"frame {kind!r} of {length} bytes is not allowed")
+            if kind == b"A" and length > self.room:  # before a byte of the payload is kept
+                raise ResultLimit(f"an array of {length} bytes, with {self.room} bytes left")
             end = _HEADER.size + length
             if len(self._buffer) < end:
                 break
             payload = bytes(self._buffer[_HEADER.size : end])
             del self._buffer[:end]
-            yield _event(payload) if kind == b"J" else Frame("array", array=decode_npy(payload))
+            if kind == b"J":
+                yield _event(payload)
+                continue
+            self.room -= length
+            yield Frame("array", array=decode_npy(payload))
 
 
 def _event(payload: bytes) -> Frame:
