@@ -289,3 +289,27 @@ def test_the_heatmap_names_the_failing_tests_it_does_not_show(tmp_path):
     assert result.example.not_shown.startswith("Failing tests this picture does not show:")
     assert "sinusoidal_positional_encoding: pe_even" in result.example.not_shown
     assert "Failing tests this picture does not show" in _render(result, width=100)
+
+
+def test_the_heatmap_never_names_the_failing_tests_of_the_function_it_shows_wrong(tmp_path):
+    """A missing 1/sqrt(d_k): every scaled_dot_product_attention test fails, and the picture,
+    drawn from that function, shows weights unlike the reference's. Its note names the
+    failing tests it cannot show (other functions'), never the ones the picture shows."""
+    import shutil
+
+    from conftest import CORPUS
+
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    for path in (CORPUS / "lab01" / "attention_missing_scale").glob("*.py"):
+        shutil.copy(path, folder / path.name)
+    result = grade("lab01", folder, seed=1, deliverables=False)
+    failing = {t.function for t in result.tests if t.status != "passed"}
+    assert failing == {"scaled_dot_product_attention"}, failing
+    assert result.example is not None and result.example.student is not None
+    assert result.example.not_shown == ""
+    # a picture equal to the reference's shows nothing wrong: its function's failures are named
+    tests = [Result(name="all_masked", function="scaled_dot_product_attention",
+                    visibility="public", status="failed", points=0, max_points=1)]
+    assert grading.not_in_picture(tests, "en", "scaled_dot_product_attention", False) == (
+        "Failing tests this picture does not show: scaled_dot_product_attention: all_masked")
+    assert grading.not_in_picture(tests, "en", "scaled_dot_product_attention", True) == ""

@@ -158,8 +158,9 @@ def _grade_folder(
     violations = forbidden_imports(submission, lab.forbidden_imports)  # static, on the source
     apply_policy(tests, violations, {f.name: f.module for f in lab.functions.values()}, lang)
     example = _example(lab, cases, record.outcomes, expectations, lang)
-    if example is not None:
-        example.not_shown = not_in_picture(tests, lang)
+    if example is not None and lab.example is not None:
+        example.not_shown = not_in_picture(
+            tests, lang, lab.example.function, _picture_differs(example))
     delivered = dl.check_deliverables(specs, submission, runs, example, lang, tests)
     output = _own_path_text(
         record.output + "".join(r.output for r in runs.values()), shown, submission
@@ -303,18 +304,33 @@ def _with_diagnosis(
     return result
 
 
-def not_in_picture(tests: list[TestResult], lang: str = "en") -> str:
-    """The example's heatmap shows one call on one input: name the failing tests it cannot
-    show (another function's, or a case the example does not have, like a fully masked row)."""
+def not_in_picture(
+    tests: list[TestResult], lang: str = "en", function: str | None = None,
+    differs: bool = False,
+) -> str:
+    """The example's heatmap shows one call of `function` on one input: name the failing
+    tests it cannot show (another function's, or a case the example does not have, like a
+    fully masked row). When the picture `differs` from the reference's, it shows what is
+    wrong with `function`: its own failing tests are not named."""
     failing: dict[str, list[str]] = {}
     for t in tests:
-        if t.status != PASSED:
+        if t.status != PASSED and not (differs and t.function == function):
             failing.setdefault(t.function, []).append(t.name)
     if not failing:
         return ""
     parts = [f"{function}: {', '.join(names)}" for function, names in failing.items()]
     _ = gettext_for(lang)
     return _("Failing tests this picture does not show: {tests}").format(tests="; ".join(parts))
+
+
+def _picture_differs(example: ExampleWeights) -> bool:
+    """Whether the student's weights on the example visibly differ from the reference's
+    (the tolerance the kit uses for weights: rtol 1e-3, atol 1e-4)."""
+    student, reference = example.student, example.reference
+    if student is None or reference is None or student.shape != reference.shape:
+        return False  # no picture of the student's weights: nothing is shown
+    with np.errstate(all="ignore"):
+        return not np.allclose(student, reference, rtol=1e-3, atol=1e-4)
 
 
 def input_shapes(args: dict) -> str:
