@@ -210,3 +210,42 @@ def test_an_array_past_the_runs_cap_is_refused_before_its_payload_arrives():
     reader = FrameReader(room=100)
     with pytest.raises(ResultLimit):
         reader.feed(struct.pack(">cI", b"A", 101))  # the header alone: no payload read yet
+
+
+@pytest.mark.timeout(120)
+def test_a_timeout_in_portuguese_says_where_in_portuguese(tmp_path):
+    """The place a hung call was at goes through the translation like the rest of the
+    sentence (it read "estava em softmax.py, line 4, in softmax")."""
+    folder = build("infinite_loop", tmp_path / "sub")
+    result = grade("lab01", folder, only=["softmax_rows"], lang="pt",
+                   limits=Limits(time_limit=1.0))
+    (test,) = result.tests
+    assert test.status == "timeout"
+    assert test.message == (
+        "Limite de tempo: nenhum resultado depois de 1 s durante este teste (um laço infinito?); "
+        "estava em softmax.py, linha 4, em softmax"), test.message
+
+
+VISUALIZE_HANGS = "def draw():\n    while True:\n        pass\n\n\ndraw()\n"
+
+
+@pytest.mark.timeout(120)
+def test_a_script_that_hangs_is_told_once_where_in_the_reports_language(tmp_path):
+    """visualize.py's timeout read "visualize.py falhou: Time limit: ... (an infinite
+    loop?); it was at train.py, line 46, in train (train.py, linha 46, em train)": an
+    English sentence, and the place twice."""
+    from attn_grade.deliverables import check_deliverables, run_script
+    from attn_grade.labspec import load_lab
+
+    folder = build("infinite_loop", tmp_path / "sub")
+    (folder / "visualize.py").write_text(VISUALIZE_HANGS, encoding="utf-8")
+    spec = next(d for d in load_lab("lab01").deliverables if d.kind == "script-png")
+    runs = {spec.id: run_script(spec, folder, Limits(time_limit=1.0))}
+    for lang, message in [
+        ("pt", "visualize.py falhou: Limite de tempo: nenhum resultado depois de 1 s durante este "
+               "teste (um laço infinito?); estava em visualize.py, linha 2, em draw"),
+        ("en", "visualize.py failed: Time limit: no result after 1 s during this test (an "
+               "infinite loop?); it was at visualize.py, line 2, in draw"),
+    ]:
+        (result,) = check_deliverables((spec,), folder, runs, None, lang)
+        assert (result.status, result.message) == ("failed", message), result.message

@@ -169,10 +169,12 @@ def _script_ran(run: ScriptRun, script: str, _: Callable[[str], str]) -> tuple[s
             return "missing", _("{script} not found").format(script=script)
         return "missing", run.outcome.message
     if run.outcome.status != "ok":
-        where = f" ({where_text(run.outcome.where, _)})" if run.outcome.where else ""
-        return "failed", _("{script} failed: {problem}").format(
-            script=script, problem=run.outcome.message + where
-        )
+        outcome = run.outcome
+        # the grader's own sentence, translated; a timeout's already says where it was
+        problem = outcome.sentence.translated_with(_) if outcome.sentence else outcome.message
+        if outcome.where and outcome.status != "timeout":
+            problem += f" ({where_text(outcome.where, _)})"
+        return "failed", _("{script} failed: {problem}").format(script=script, problem=problem)
     return None
 
 

@@ -43,7 +43,7 @@ from attn_grade.sandbox.launch import (
     start_child,
 )
 from attn_grade.tempdirs import private_tempdir, sweep_orphans
-from attn_grade.translation import N_, Sentence
+from attn_grade.translation import N_, Sentence, where_sentence
 from attn_grade.wire import MAX_RUN_BYTES, FrameReader, ProtocolError, ResultLimit
 
 MiB = 1024**2
@@ -595,7 +595,8 @@ class _Session:
         where, by_budget = "", False
         if status == "timeout":
             where, by_budget = self.clock.record_hang(self.calls[failed])
-            detail = Sentence(N_("; it was at {where}"), {"where": where}) if where else ""
+            detail = (Sentence(N_("; it was at {where}"), {"where": where_sentence(where)})
+                      if where else "")
         sentence = _failure_message(status, detail, importing and module, self.limits, by_budget)
         for i in victims:
             self.outcomes[self.calls[i].key] = CallOutcome(
@@ -744,7 +745,7 @@ class _Clock:
             return Sentence(
                 N_("not run: the time budget ({budget:g} s) was spent after {function} hung at "
                    "{where}"),
-                {**budget, "function": function, "where": where},
+                {**budget, "function": function, "where": where_sentence(where)},
             )
         return Sentence(N_("not run: a probe of a function that hung"))
 

@@ -101,6 +101,17 @@ class Sentence:
 _WHERE = re.compile(r"(?P<file>.+?), line (?P<line>\d+)(?:, in (?P<function>.+))?")
 
 
+def where_sentence(where: str) -> Sentence | str:
+    """A place in the student's code as a Sentence (translated where shown, like
+    where_text); anything else as it is."""
+    found = _WHERE.fullmatch(where)
+    if found is None:
+        return where
+    if found["function"] is None:
+        return Sentence(N_("{file}, line {line}"), {"file": found["file"], "line": found["line"]})
+    return Sentence(N_("{file}, line {line}, in {function}"), found.groupdict())
+
+
 def where_text(where: str, _: Callable[[str], str]) -> str:
     """A place in the student's code, 'attention.py, line 27, in f' (the sandbox writes it
     like a Python traceback), translated with `_`; anything else as it is."""
