@@ -722,3 +722,29 @@ def test_a_checklist_line_that_makes_regexes_backtrack_is_read_in_linear_time(tm
     assert [(i.text, i.ticked, i.status, i.readings) for i in items] == [
         (line[6:].split("<!--")[0].strip(), True, "self-reported", [])]
     assert cited_ids(line) == []
+
+
+def test_no_sandbox_or_batch_temp_path_reaches_a_student_or_the_gradebook(hostile_class):
+    """An empty entry's note once read "/tmp/attn-grade-batch-19077-lycbgriv/empty: nothing
+    to grade...": the private copy's path. Every note, report and feedback names the
+    entry as handed in."""
+    subs, out, _ = hostile_class
+    note = _rows(out)["empty"]["note"]
+    assert note.startswith(f"{subs / 'empty'}: nothing to grade, it is empty"), note
+    for path in [out / gb.CSV_NAME, *(out / "students").rglob("*.json"),
+                 *(out / "students").rglob(gb.FEEDBACK_NAME)]:
+        text = path.read_text(encoding="utf-8")
+        assert "attn-grade-batch-" not in text and "attn-grade-run-" not in text, path
+
+
+def test_what_a_script_printed_names_the_students_own_folder(tmp_path):
+    """visualize.py prints the path it wrote to (sys.argv[1], in the run's out/ folder):
+    "your code printed" showed "wrote /tmp/attn-grade-run-.../out/attention_heatmap.png".
+    The file comes back next to the code, and the output says so."""
+    from conftest import copy_reference
+
+    folder = copy_reference("lab01", tmp_path / "lab01")
+    result = grade("lab01", folder, seed=1)
+    assert f"wrote {folder}/attention_heatmap.png" in result.student_output, result.student_output
+    assert "attn-grade-run-" not in result.student_output
+    assert (folder / "attention_heatmap.png").is_file()

@@ -221,8 +221,10 @@ def grade_entry(config: BatchConfig, task: Task) -> dict[str, Any]:
     limits = Limits(time_limit=config.time_limit) if config.time_limit else None
     # as root: no student process may read the other submissions, the results or the reference
     keep_private(entry.path.parent, config.out, config.solutions)
+    copied: Path | None = None
     try:
         with _working_copy(entry.path) as path:
+            copied = path
             result = grade(
                 config.lab,
                 path,
@@ -230,12 +232,17 @@ def grade_entry(config: BatchConfig, task: Task) -> dict[str, Any]:
                 seed=task.seed,
                 lang=config.lang,
                 limits=limits,
+                shown=str(entry.path),  # messages name the entry, never the private copy
             )
         result.submission = str(entry.path)
         report = _write_feedback(config.out, entry.student, result, config.png)
     except (SubmissionError, UsageError) as exc:
+        text = exc.translated(config.lang)
+        if copied is not None:  # "<tmp>/attn-grade-batch-.../alice: nothing to grade"
+            for name in {str(copied.resolve()), str(copied)}:
+                text = text.replace(name, str(entry.path))
         report = gb.error_report(
-            lab, entry.student, str(entry.path), gb.INVALID, exc.translated(config.lang), task.seed
+            lab, entry.student, str(entry.path), gb.INVALID, text, task.seed
         )
     except Exception as exc:  # noqa: BLE001 - the grader's own failure, never the student's
         report = _grader_error(config, lab, task, exc)

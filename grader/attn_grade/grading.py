@@ -56,8 +56,10 @@ def grade(
     limits: Limits | None = None,
     only: Sequence[str] | None = None,
     deliverables: bool = True,
+    shown: str | None = None,
 ) -> LabResult:
-    """Grade the student folder `submission` on `lab_id`.
+    """Grade the student folder `submission` on `lab_id`; `shown`: how messages name it
+    (default: as given; a batch grading a private copy names the student's entry).
 
     Hidden tests run when the reference solutions are found (see
     reference.find_solutions) and `hidden` is true, on fresh inputs drawn from
@@ -73,7 +75,8 @@ def grade(
                                       {"lab": lab.id, "names": ", ".join(unknown)}))
     with open_submission(Path(submission), lab) as folder:
         return _grade_folder(
-            lab, folder, str(submission), solutions, hidden, seed, lang, limits, only, deliverables
+            lab, folder, str(submission) if shown is None else shown, solutions, hidden, seed,
+            lang, limits, only, deliverables,
         )
 
 
@@ -132,7 +135,7 @@ def _grade_folder(
         calls += [p.call(key) for key, ps in probes.items() for p in ps]
         record = run_calls(submission, calls, limits)
         runs = {f.result().spec.id: f.result() for f in script_runs}
-    own_paths(record.outcomes.values(), shown, submission)
+    own_paths([*record.outcomes.values(), *(r.outcome for r in runs.values())], shown, submission)
 
     # Every student process is gone: only now does any expected value exist.
     reference = load_reference(lab, reference_dir) if reference_dir else None
@@ -354,15 +357,33 @@ def _reference_and_variants(lab: LabSpec, reference, case: Case):
     return expectation.outputs, expectation.variants
 
 
-# the copy of the submission a run works on: <tmp>/attn-grade-run-<pid>-<random>/submission/
-# (tempdirs.private_tempdir("run") and runner._Session)
-_SANDBOX_FOLDER = re.compile(r"/[^\s'\"]*attn-grade-run-[^/\s'\"]+/submission/")
+# the copy of the submission a run works on, <tmp>/attn-grade-run-<pid>-<random>/submission/,
+# and the folder its scripts write into, .../out/ (their files come back next to the code):
+# tempdirs.private_tempdir("run") and runner._Session. Found from the literal name, then
+# back to the path's start: a regex starting at every "/" took quadratic time on output.
+_SANDBOX_FOLDER = re.compile(r"attn-grade-run-[^/\s'\"]{1,80}/(?:submission|out)/")
+_PATH_ENDS = frozenset(" \t\n\r\f\v'\"")
+
+
+def _without_sandbox_folders(text: str, prefix: str) -> str:
+    kept, last, floor = [], 0, 0
+    for found in _SANDBOX_FOLDER.finditer(text):
+        start = found.start()
+        while start > floor and text[start - 1] not in _PATH_ENDS:  # each character once
+            start -= 1
+        floor = found.end()
+        if text[start : start + 1] != "/":
+            continue  # not an absolute path: not the sandbox's
+        kept += [text[last:start], prefix]
+        last = found.end()
+    return "".join(kept) + text[last:]
 
 
 def _own_path_text(text: str, shown: str, submission: Path) -> str:
-    """Paths of the sandbox's copy of the submission, written as the student's own."""
+    """Paths of the sandbox's copy of the submission (and of the folder its scripts write
+    into), written as the student's own."""
     prefix = f"{shown.rstrip('/')}/" if Path(shown).is_dir() else ""
-    text = _SANDBOX_FOLDER.sub(lambda _: prefix, text)
+    text = _without_sandbox_folders(text, prefix)
     return text.replace(f"{submission}/", prefix) if str(submission) != shown else text
 
 
