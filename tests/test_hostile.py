@@ -189,8 +189,8 @@ def test_the_arrays_kept_from_one_run_are_capped_in_all(tmp_path):
     assert MAX_RUN_BYTES == 192 * MiB
     (tmp_path / "big.py").write_text(BIG_RESULTS, encoding="utf-8")
     n = 50 * MiB // 8  # 50 MiB of float64: three fit, the fourth does not
-    calls = [Call(k, "big", "big", [n], {}, 1, probe_of="x") for k in "abcd"]
-    calls.append(Call("e", "big", "big", [4], {}, 1, probe_of="x"))
+    calls = [Call(k, "big", "big", [n], {}, 1) for k in "abcd"]
+    calls.append(Call("e", "big", "big", [4], {}, 1))
     record = run_calls(tmp_path, calls, Limits(time_limit=10))
     assert [record.outcomes[k].status for k in "abc"] == ["ok"] * 3
     for key in "de":
@@ -249,3 +249,25 @@ def test_a_script_that_hangs_is_told_once_where_in_the_reports_language(tmp_path
     ]:
         (result,) = check_deliverables((spec,), folder, runs, None, lang)
         assert (result.status, result.message) == ("failed", message), result.message
+
+
+@pytest.mark.timeout(120)
+def test_a_probe_returning_far_more_than_its_inputs_is_refused_unread(tmp_path):
+    """A probe's inputs are the grader's and small: an array larger than 16 times their
+    bytes plus 1 MiB is refused from its frame's declared length (a protocol error of that
+    probe alone); a test call may still return up to 64 MiB."""
+    from attn_grade.runner import Call, run_calls
+
+    (tmp_path / "big.py").write_text(BIG_RESULTS, encoding="utf-8")
+    n = 2 * MiB // 8  # 2 MiB of float64, asked with an int: 1 MiB of room
+    calls = [Call("test", "big", "big", [n], {}, 1), Call("probe", "big", "big", [n], {}, 1,
+                                                          probe_of="test"),
+             Call("small", "big", "big", [4], {}, 1, probe_of="test")]
+    record = run_calls(tmp_path, calls, Limits(time_limit=10))
+    assert record.outcomes["test"].status == "ok"
+    probe = record.outcomes["probe"]
+    assert probe.status == "protocol" and not probe.outputs
+    assert probe.message == (
+        "The student process sent malformed data during this test: an array of 2097280 bytes, "
+        "where this call returns at most 1048576 bytes"), probe.message
+    assert record.outcomes["small"].status == "ok"

@@ -44,7 +44,13 @@ from attn_grade.sandbox.launch import (
 )
 from attn_grade.tempdirs import private_tempdir, sweep_orphans
 from attn_grade.translation import N_, Sentence, where_sentence
-from attn_grade.wire import MAX_RUN_BYTES, FrameReader, ProtocolError, ResultLimit
+from attn_grade.wire import (
+    MAX_ARRAY_BYTES,
+    MAX_RUN_BYTES,
+    FrameReader,
+    ProtocolError,
+    ResultLimit,
+)
 
 MiB = 1024**2
 SUBMISSION_COPY_LIMIT = 50 * MiB  # as submission.MAX_ZIP_BYTES
@@ -505,6 +511,7 @@ class _Session:
                                 self._record(pending[index], event, arrays)
                                 done.add(index)
                                 awaiting = None
+                                reader.array_limit = MAX_ARRAY_BYTES
                             continue
                         if frame.kind != "event" or frame.event is None:
                             raise ProtocolError("an array nobody asked for")
@@ -537,6 +544,7 @@ class _Session:
                                 raise ProtocolError(f"a result with {n_arrays!r} arrays")
                             if event.get("status") == "ok" and n_arrays > 0:
                                 awaiting = (index, event, [])
+                                reader.array_limit = self._array_limit(pending[index])
                             else:
                                 self._record(pending[index], event, [])
                                 done.add(index)
@@ -628,6 +636,17 @@ class _Session:
             keep, key=lambda i: (self.calls[i].probe_of is not None, self.calls[i].function in hung)
         )
 
+    def _array_limit(self, call_index: int) -> int:
+        """The largest array a call may send back. A probe's inputs are the grader's and
+        small, and so are its right results: at most PROBE_ARRAY_FACTOR times its inputs'
+        bytes, plus PROBE_ARRAY_SLACK (a forward's 64 MiB on every probe call is refused
+        from the frame's declared length, unread). Any other call: wire.MAX_ARRAY_BYTES."""
+        call = self.calls[call_index]
+        if call.probe_of is None:
+            return MAX_ARRAY_BYTES
+        given = _nbytes(call.args) + _nbytes(call.kwargs)
+        return min(MAX_ARRAY_BYTES, PROBE_ARRAY_SLACK + PROBE_ARRAY_FACTOR * given)
+
     def _max_arrays(self, call_index: int) -> int:
         call = self.calls[call_index]
         return call.n_outputs + len(call.return_positional) + len(call.return_keyword)
@@ -670,6 +689,21 @@ class _Session:
             self.output_truncated = True
         if room > 0:
             self.output += data[:room]
+
+
+PROBE_ARRAY_FACTOR = 16  # float64 from float32 inputs, and (B, H, L, S) weights from (B, L, D)
+PROBE_ARRAY_SLACK = 1 * MiB
+
+
+def _nbytes(value: Any) -> int:
+    """The bytes of the arrays in a call's arguments (lists and dicts of them)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_nbytes(v) for v in value)
+    return 0
 
 
 def _index(event: dict[str, Any], pending: list[int]) -> int:

@@ -68,6 +68,7 @@ class FrameReader:
     def __init__(self, room: int = MAX_RUN_BYTES) -> None:
         self._buffer = bytearray()
         self.room = room  # bytes of array frames still accepted (the run's, see runner.py)
+        self.array_limit = MAX_ARRAY_BYTES  # the call under way's, set by the runner
 
     def feed(self, data: bytes) -> list[Frame]:
         """The complete frames in `data` and what came before; ProtocolError if one is bad."""
@@ -82,7 +83,11 @@ class FrameReader:
             limit = MAX_EVENT_BYTES if kind == b"J" else MAX_ARRAY_BYTES
             if kind not in (b"J", b"A") or length > limit:
                 raise ProtocolError(f"frame {kind!r} of {length} bytes is not allowed")
-            if kind == b"A" and length > self.room:  # before a byte of the payload is kept
+            if kind == b"A" and length > self.array_limit:  # before the payload is read
+                raise ProtocolError(
+                    f"an array of {length} bytes, where this call returns at most "
+                    f"{self.array_limit} bytes")
+            if kind == b"A" and length > self.room:
                 raise ResultLimit(f"an array of {length} bytes, with {self.room} bytes left")
             end = _HEADER.size + length
             if len(self._buffer) < end:
