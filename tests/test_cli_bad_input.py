@@ -131,6 +131,15 @@ CASES = {
     "release into a file": (["release", "{tmp}/afile"], {}, "is a file"),
     "release into a non-empty folder": (["release", "{tmp}/full"], {}, "not empty"),
     "release unwritable": (["release", UNWRITABLE], {}, UNWRITABLE),
+    # missing/../x is x (never "missing/ made, then x written in"), in every written path
+    "release into a non-empty folder through a missing one": (
+        ["release", "{tmp}/missing/../full", "--lab", "lab01"], {}, "full is not empty"),
+    "grade out through a missing folder is a file": (
+        ["grade", "lab01", "{subs}", "--out", "{tmp}/missing/../afile"], {}, "afile is a file"),
+    "gradescope output through a missing folder is a folder": (
+        ["gradescope", "lab01", "-o", "{tmp}/missing/../empty"], {}, "empty is a folder"),
+    "nbgrader course through a missing folder is a file": (
+        ["nbgrader", "lab01", "{tmp}/missing/../afile"], {}, "afile is a file"),
     "release unknown lab": (["release", "{tmp}/kit", "--lab", "lab99"], {}, "Unknown lab"),
     "release solutions without the labs": (
         ["release", "{tmp}/kit", "--solutions", "{tmp}/empty"], {}, "holds no reference"),
@@ -177,6 +186,8 @@ def test_bad_input_is_one_clear_line_and_exit_2(name, places):
     assert not Path(NOWHERE).exists()
     assert not (Path(places["tmp"]) / "autograder.zip").exists()
     assert not list(Path(places["tmp"]).glob("results/*"))
+    assert not (Path(places["tmp"]) / "missing").exists()
+    assert [p.name for p in (Path(places["tmp"]) / "full").iterdir()] == ["something"]
 
 
 def test_every_command_has_bad_input_cases():

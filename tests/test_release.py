@@ -204,3 +204,45 @@ def test_handouts_edited_since_the_last_commit_are_named(tmp_path):
     (folder / "softmax.py").write_text("def softmax(x, axis=-1): ...\n")  # stubs are regenerated
     (folder / "attention_heatmap.png").write_bytes(b"png")  # produced by visualize.py
     assert edited_handouts([lab], root=tmp_path) == ["exercises/lab01/REPORT.md"]
+
+
+def test_a_non_empty_folder_is_refused_whatever_the_path_says(tmp_path):
+    """`release missing/../mine`: mine is not empty, so nothing is written, and missing/
+    is not created (before, the path went past the emptiness check and 88 files landed
+    beside the user's own)."""
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "precious.txt").write_text("precious\n")
+    result = CliRunner().invoke(
+        app, ["release", str(tmp_path / "missing" / ".." / "mine"), "--lab", "lab01"]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'mine'} is not empty" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["precious.txt"]
+
+
+def test_a_release_that_fails_midway_leaves_nothing(tmp_path, monkeypatch):
+    """A release is written beside its folder and renamed into place once complete: when
+    it fails (here, solution code found in what it wrote) neither the folder nor the
+    missing parents it made remain, and the error is one short line."""
+    import attn_grade.release as release
+
+    bodies = solution_bodies((KIT_ROOT / "solutions" / "lab01" / "softmax.py").read_text())
+    monkeypatch.setattr(release, "edited_handouts", lambda labs: [])
+    monkeypatch.setattr(release, "student_readme", lambda labs: "\n".join(bodies * 20))
+    result = CliRunner().invoke(app, ["release", str(tmp_path / "new" / "kit"), "--lab", "lab01"])
+    assert result.exit_code == 2, result.output
+    assert "solution code in the release: README.md" in result.output
+    assert len(result.output) < 600, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_release_into_an_empty_folder_fills_it(tmp_path, monkeypatch):
+    import attn_grade.release as release
+
+    monkeypatch.setattr(release, "edited_handouts", lambda labs: [])
+    (tmp_path / "kit").mkdir()
+    result = CliRunner().invoke(app, ["release", str(tmp_path / "kit"), "--lab", "lab01"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "kit" / "exercises" / "lab01" / "softmax.py").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["kit"]

@@ -14,6 +14,7 @@ import typer
 
 from attn_grade.cli_options import (
     folder_target,
+    given_path,
     new_file_target,
     positive_seconds,
     solutions_option,
@@ -84,13 +85,13 @@ def grade_class(
     for entry in entries:  # ids that are not the entry's name (clashes, control characters)
         if entry.note:
             Console(stderr=True).print(entry.note, markup=False, highlight=False)
-    out = out.resolve()
+    out = given_path(out)
     if out.is_relative_to(submissions.resolve()):
         raise UsageError(Sentence(
             N_("--out {out} is inside {submissions}: it would be graded as a student"),
             {"out": str(out), "submissions": str(submissions)},
         ))
-    folder_target(out, "--out")
+    out = folder_target(out, "--out")
     config = batch.BatchConfig(lab, reference, out, lang, time_limit, png)
     plan = batch.plan(config, entries, resume=resume, seed=seed, new_seeds=new_seeds)
     console = Console()
@@ -217,7 +218,7 @@ def gradescope_bundle(
         raise UsageError(f"--hidden-visibility must be one of {', '.join(gradescope.VISIBILITIES)}")
     if wheel is not None and wheel.suffix != ".whl":
         raise UsageError(f"--wheel {wheel} is not a wheel (a .whl file)")
-    new_file_target(output, "--output", "autograder.zip")
+    output = new_file_target(output, "--output", "autograder.zip")
     reference = require_solutions(spec, solutions, "the bundle needs them")
     written = gradescope.build_bundle(
         spec, reference, output, hidden_visibility, wheel, lang

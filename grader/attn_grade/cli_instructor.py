@@ -40,7 +40,7 @@ def nbgrader_course(
     if not course_id.strip():
         raise UsageError("--course-id must not be empty")
     reference = require_solutions(spec, solutions, "the notebook is made from them")
-    folder_target(course_dir, "COURSE_DIR")
+    course_dir = folder_target(course_dir, "COURSE_DIR")
     _ = gettext_for(lang)
     for path in write_course(spec, reference, course_dir, course_id, timeout, lang):
         typer.echo(_("wrote {path}").format(path=path))
