@@ -167,3 +167,31 @@ def test_nbgrader_without_nbgrader_installed_names_the_extra(tmp_path, monkeypat
     assert result.exit_code == 0, result.output
     assert (tmp_path / "course" / "source" / "lab01" / "lab01.ipynb").is_file()
     assert "python -m pip install 'attn-grade[instructor]'" in result.output
+
+
+def test_nbgrader_never_overwrites_a_different_source_notebook_unless_forced(tmp_path):
+    """A course's source notebook made in Portuguese (or edited by hand) is kept when the
+    command runs again with other content: exit 2, nothing written; the same notebook again
+    is fine; --force overwrites it."""
+    from attn_grade.cli import app
+    from typer.testing import CliRunner
+
+    course = tmp_path / "course"
+    notebook = course / "source" / "lab01" / "lab01.ipynb"
+    runner = CliRunner()
+    assert runner.invoke(app, ["nbgrader", "lab01", str(course), "--lang", "pt"]).exit_code == 0
+    portuguese = notebook.read_text(encoding="utf-8")
+    again = runner.invoke(app, ["nbgrader", "lab01", str(course), "--lang", "pt"])
+    assert again.exit_code == 0, again.output
+
+    english = runner.invoke(app, ["nbgrader", "lab01", str(course), "--lang", "en"])
+    assert english.exit_code == 2, english.output
+    assert f"{notebook} already exists" in english.output and "--force" in english.output
+    assert notebook.read_text(encoding="utf-8") == portuguese
+    (notebook.parent / "lab01.ipynb").write_text(portuguese.replace("softmax", "Softmax"))
+    edited = runner.invoke(app, ["nbgrader", "lab01", str(course), "--lang", "pt"])
+    assert edited.exit_code == 2 and "Softmax" in notebook.read_text(encoding="utf-8")
+
+    forced = runner.invoke(app, ["nbgrader", "lab01", str(course), "--lang", "en", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert notebook.read_text(encoding="utf-8") != portuguese

@@ -29,11 +29,19 @@ def nbgrader_course(
         str,
         typer.Option(help="Language of the notebook's text and its feedback: en or pt."),
     ] = "en",
+    force: Annotated[
+        bool,
+        typer.Option(help="Overwrite a source notebook that differs (edited, other language)."),
+    ] = False,
 ) -> None:
     """Write COURSE_DIR/source/LAB/LAB.ipynb (and nbgrader_config.py if absent) from the
-    reference; then run `nbgrader generate_assignment LAB` in COURSE_DIR."""
+    reference; then run `nbgrader generate_assignment LAB` in COURSE_DIR.
+
+    A source notebook already there that differs from the one it would write (you edited
+    it, or made it in the other language) is kept: nothing is written, exit code 2,
+    unless --force."""
     from attn_grade.labspec import load_lab
-    from attn_grade.nbgrader_course import write_course
+    from attn_grade.nbgrader_course import source_notebook, write_course
 
     lang = checked_language(lang)
     spec = load_lab(lab)
@@ -42,8 +50,11 @@ def nbgrader_course(
     reference = require_solutions(spec, solutions, "the notebook is made from them")
     course_dir = folder_target(course_dir, "COURSE_DIR")
     _ = gettext_for(lang)
-    for path in write_course(spec, reference, course_dir, course_id, timeout, lang):
+    written = write_course(spec, reference, course_dir, course_id, timeout, lang, force)
+    for path in written:
         typer.echo(_("wrote {path}").format(path=path))
+    if source_notebook(course_dir, spec) not in written:
+        typer.echo(_("unchanged: {path}").format(path=source_notebook(course_dir, spec)))
     if find_spec("nbgrader") is None:
         typer.echo(
             _("nbgrader is not installed here; to run it on this course: {command}").format(
