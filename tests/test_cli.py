@@ -195,3 +195,28 @@ def test_nbgrader_never_overwrites_a_different_source_notebook_unless_forced(tmp
     forced = runner.invoke(app, ["nbgrader", "lab01", str(course), "--lang", "en", "--force"])
     assert forced.exit_code == 0, forced.output
     assert notebook.read_text(encoding="utf-8") != portuguese
+
+
+@pytest.mark.parametrize("lang", ["en", "pt"])
+def test_list_is_readable_at_80_columns(lang):
+    """Piped output or a standard terminal (80 columns): every title whole, its words never
+    cut, each lab's level, time, tests and points on the table; nothing wider than 80."""
+    from attn_grade.cli import app
+    from attn_grade.labspec import lab_ids, load_lab
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["list", "--lang", lang], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80, result.output
+    words = set(result.output.replace("│", " ").replace(",", " ").split())
+    for lab_id in lab_ids():
+        lab = load_lab(lab_id)
+        for word in lab.titled(lang).replace(",", " ").split():
+            assert word in words, (word, result.output)
+        points = lab.max_test_points + sum(d.points for d in lab.deliverables)
+        tests = f"{len(lab.tests_with('public'))}+{len(lab.tests_with('hidden'))}"
+        row = next(line for line in result.output.splitlines() if f" {lab_id} " in line)
+        assert f" {tests} " in row and f" {points:g} " in row, row
+        assert f"~{lab.minutes} min" in result.output
+    if lang == "en":
+        assert "Softmax and scaled dot-product attention" in result.output  # on one line

@@ -246,3 +246,23 @@ def test_a_release_into_an_empty_folder_fills_it(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "kit" / "exercises" / "lab01" / "softmax.py").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["kit"]
+
+
+def test_the_kits_list_says_what_it_grades_and_what_grading_adds(kit):
+    """In the student kit, `attn-grade list` counts the hidden tests it does not hold (from
+    its student-kit.toml) and says the points it can grade here beside the real total."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATTN_GRADE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "list", "--lang", "en"], cwd=kit, timeout=120,
+        env={**env, "PYTHONPATH": str(kit / "grader"), "COLUMNS": "80", "NO_COLOR": "1"},
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "the hidden tests run when your work is graded" in " ".join(done.stdout.split())
+    for lab_id in RELEASED:
+        lab = load_lab(lab_id)
+        total = lab.max_test_points + sum(d.points for d in lab.deliverables)
+        here = total - sum(t.points for t in lab.tests_with("hidden"))
+        tests = f"{len(lab.tests_with('public'))}+{len(lab.tests_with('hidden'))}"
+        row = next(line for line in done.stdout.splitlines() if f" {lab_id} " in line)
+        assert f" {tests} " in row and f"{total:g} ({here:g} here)" in row, row

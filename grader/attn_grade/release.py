@@ -43,6 +43,7 @@ _MARKER_TEXT = (
     "# without its hidden tests. The grader refuses to grade with a reference here\n"
     "# (it would skip the hidden tests): instructors install the full kit.\n"
     "hidden_tests_removed = true\n"
+    "# what the full kit grades besides (`attn-grade list` says it)\n"
 )
 _HEADER = re.compile(r"^\[\[?[A-Za-z_][\w.\-\"]*\]\]?\s*(#.*)?$")
 
@@ -89,7 +90,10 @@ def _write_kit(
     for lab in labs:
         spec_file = out / "grader" / "attn_grade" / "labs" / lab.id / "lab.toml"
         spec_file.write_text(public_spec((lab.spec_dir / "lab.toml").read_text("utf-8")), "utf-8")
-        (spec_file.parent / STUDENT_KIT_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        hidden = lab.tests_with("hidden")
+        (spec_file.parent / STUDENT_KIT_MARKER).write_text(
+            _MARKER_TEXT + f"hidden_tests = {len(hidden)}\n"
+            f"hidden_points = {sum(t.points for t in hidden):g}\n", encoding="utf-8")
         source = exercises_dir(lab) if handouts is None else handouts / lab.id
         _write_exercises(lab, solutions[lab.id], source, out / "exercises" / lab.id)
     shutil.copy2(KIT_ROOT / "pyproject.toml", out / "pyproject.toml")
@@ -135,6 +139,16 @@ def _few(items: list[str], separator: str = ", ", most: int = 5) -> str:
     """The first `most` items and how many more: an error stays one readable line."""
     more = f"{separator}(+{len(items) - most})" if len(items) > most else ""
     return separator.join(items[:most]) + more
+
+
+def hidden_in_kit(lab: LabSpec) -> tuple[int, float] | None:
+    """(number, points) of the hidden tests removed from `lab` when its spec is a student
+    kit's (as its student-kit.toml records them), else None."""
+    try:
+        marker = tomllib.loads((lab.spec_dir / STUDENT_KIT_MARKER).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return int(marker.get("hidden_tests", 0)), float(marker.get("hidden_points", 0))
 
 
 def public_spec(text: str) -> str:
