@@ -194,3 +194,30 @@ def test_progress_is_readable_at_80_columns(tmp_path, lang):
     scope = "testes públicos" if lang == "pt" else "public tests"
     assert scope in " ".join(result.output.replace("│", " ").split()), result.output
     assert folder.name in result.output
+
+
+@pytest.mark.parametrize("check_lang", ["en", "pt"])
+def test_items_check_verified_count_in_both_languages(tmp_path, check_lang):
+    """check verifies checklist items (by their check tags) in the checklist of its language;
+    progress shows the same count in English and in Portuguese, whichever checklist it reads.
+    Before, an item verified by `check` counted only in progress in the check's language."""
+    import shutil
+
+    from conftest import SOLUTIONS, committed, write_stubs
+
+    folder = write_stubs("lab01", tmp_path / "work" / "lab01")
+    (folder / "CHECKLIST.pt-BR.md").write_text(
+        committed("exercises/lab01/CHECKLIST.pt-BR.md"), encoding="utf-8")
+    for module in load_lab("lab01").modules:
+        shutil.copy2(SOLUTIONS / "lab01" / f"{module}.py", folder)
+    checked = runner.invoke(app, ["check", "lab01", "--path", str(folder), "--no-png",
+                                  "--json", "--lang", check_lang])
+    assert checked.exit_code == 0, checked.output
+    counts = {}
+    for lang in ("en", "pt"):
+        shown = runner.invoke(app, ["progress", "--path", str(tmp_path / "work"), "--json",
+                                    "--lang", lang])
+        assert shown.exit_code == 0, shown.output
+        lab01 = json.loads(shown.output)["labs"][0]
+        counts[lang] = (lab01["checklist_done"], lab01["checklist_total"])
+    assert counts["en"] == counts["pt"] and counts["en"][0] > 0, counts
