@@ -24,7 +24,7 @@ from attn_grade.cli_options import (
     solutions_option,
 )
 from attn_grade.errors import AttnGradeError, UsageError
-from attn_grade.language import checked_language, default_language
+from attn_grade.language import LANGUAGES, checked_language, default_language
 from attn_grade.report.plain import one_line
 from attn_grade.translation import N_, Sentence, gettext_for
 
@@ -66,11 +66,11 @@ def command(name: str | None = None) -> Callable[[Callable], Callable]:
 
 def _error_language(lang: object) -> str:
     """The language of an error message: --lang's, else the default (also when --lang
-    itself is what is wrong)."""
-    try:
-        return checked_language(lang if isinstance(lang, str) else None)
-    except UsageError:
-        return default_language()
+    itself, or $ATTN_GRADE_LANG, is what is wrong)."""
+    given = lang.replace("-", "_").lower() if isinstance(lang, str) else ""
+    if given in LANGUAGES or given.startswith("pt_br"):
+        return "pt" if given.startswith("pt") else given
+    return default_language()
 
 
 def _language_of(args: list[str]) -> str:
