@@ -220,3 +220,16 @@ def test_list_is_readable_at_80_columns(lang):
         assert f"~{lab.minutes} min" in result.output
     if lang == "en":
         assert "Softmax and scaled dot-product attention" in result.output  # on one line
+
+
+def test_the_readmes_list_is_what_list_prints():
+    """README.md shows `attn-grade list` at 80 columns: the same rows (points, tests,
+    titles) as the command prints, so a lab's new test or deliverable updates both."""
+    from attn_grade.cli import app
+    from typer.testing import CliRunner
+
+    readme = (KIT_ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("    $ attn-grade list\n", 1)[1].split("\n\n", 1)[0]
+    shown = [line[4:].rstrip() for line in block.splitlines()]
+    printed = CliRunner().invoke(app, ["list", "--lang", "en"], env={"COLUMNS": "80"}).output
+    assert shown == [line.rstrip() for line in printed.splitlines() if line.strip()]

@@ -220,6 +220,11 @@ your work in a separate process and explains what is wrong.
     attn-grade check {first} --path {first}.ipynb           # or your Jupyter/Colab notebook
     attn-grade check {first} --lang pt                   # dicas em português
 
+In a Jupyter or Colab notebook, after the cells that define your functions:
+
+    import attn_grade
+    attn_grade.check("{first}")                          # lang="pt": em português
+
 This kit grades the public tests. Hidden tests run at grading, on fresh random
 inputs: pass them by being right, not by matching numbers. The reading list for
 the labs is in `reading_list/`.
