@@ -58,7 +58,8 @@ def grade_class(
     ] = None,
     lang: Annotated[
         str | None,
-        typer.Option(help="Language of the feedback and the summary: en or pt (default: en)."),
+        typer.Option(help="Language of the feedback files and the summary: en or pt (default: "
+                     "English files; the terminal follows $ATTN_GRADE_LANG or the locale)."),
     ] = None,
     png: Annotated[
         bool, typer.Option(help="Draw each student's heatmap PNG (about 0.3 s per student).")
