@@ -232,3 +232,32 @@ def test_out_inside_submissions_is_refused(tmp_path):
         app, ["grade", "lab01", str(tmp_path / "subs"), "-o", str(tmp_path / "subs" / "out")]
     )
     assert done.exit_code == 2 and "inside" in done.output
+
+
+def test_grade_in_portuguese_says_its_summary_bar_and_notes_in_portuguese(tmp_path):
+    """`grade --lang pt`: the progress bar, the summary (how many got full marks, worded
+    so that it cannot read as 'the best score was 0') and the gradebook's note."""
+    subs = tmp_path / "submissions"
+    student_folder(subs / "ana", "correct")
+    student_folder(subs / "bruno", "missing_scale")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ATTN_GRADE_", "LC_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "grade", "lab01", str(subs), "--out",
+         str(tmp_path / "out"), "--jobs", "1", "--seed", "3", "--lang", "pt", "--no-png"],
+        capture_output=True, text=True, timeout=600,
+        env={**env, "COLUMNS": "200", "NO_COLOR": "1", "LANG": "C.UTF-8"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "corrigindo lab01" in done.stderr and "grading lab01" not in done.stderr
+    assert "1 com nota máxima" in done.stdout, done.stdout
+    assert "nota máxima 1" not in done.stdout
+    note = rows(tmp_path / "out")["bruno"]["note"]
+    assert note.startswith("falhou: ") and "failed" not in note, note
+    english = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "grade", "lab01", str(subs), "--out",
+         str(tmp_path / "out-en"), "--jobs", "1", "--seed", "3", "--no-png"],
+        capture_output=True, text=True, timeout=600,
+        env={**env, "COLUMNS": "200", "NO_COLOR": "1", "LANG": "C.UTF-8"},
+    )
+    assert "1 with full marks" in english.stdout, english.stdout
+    assert rows(tmp_path / "out-en")["bruno"]["note"].startswith("failed: ")

@@ -167,3 +167,69 @@ def test_nbgrader_without_nbgrader_installed_names_the_extra(tmp_path, monkeypat
     assert result.exit_code == 0, result.output
     assert (tmp_path / "course" / "source" / "lab01" / "lab01.ipynb").is_file()
     assert "python -m pip install 'attn-grade[instructor]'" in result.output
+
+
+def test_nbgrader_never_overwrites_a_different_source_notebook_unless_forced(tmp_path):
+    """A course's source notebook made in Portuguese (or edited by hand) is kept when the
+    command runs again with other content: exit 2, nothing written; the same notebook again
+    is fine; --force overwrites it."""
+    from attn_grade.cli import app
+    from typer.testing import CliRunner
+
+    course = tmp_path / "course"
+    notebook = course / "source" / "lab01" / "lab01.ipynb"
+    runner = CliRunner()
+    assert runner.invoke(app, ["nbgrader", "lab01", str(course), "--lang", "pt"]).exit_code == 0
+    portuguese = notebook.read_text(encoding="utf-8")
+    again = runner.invoke(app, ["nbgrader", "lab01", str(course), "--lang", "pt"])
+    assert again.exit_code == 0, again.output
+
+    english = runner.invoke(app, ["nbgrader", "lab01", str(course), "--lang", "en"])
+    assert english.exit_code == 2, english.output
+    assert f"{notebook} already exists" in english.output and "--force" in english.output
+    assert notebook.read_text(encoding="utf-8") == portuguese
+    (notebook.parent / "lab01.ipynb").write_text(portuguese.replace("softmax", "Softmax"))
+    edited = runner.invoke(app, ["nbgrader", "lab01", str(course), "--lang", "pt"])
+    assert edited.exit_code == 2 and "Softmax" in notebook.read_text(encoding="utf-8")
+
+    forced = runner.invoke(app, ["nbgrader", "lab01", str(course), "--lang", "en", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert notebook.read_text(encoding="utf-8") != portuguese
+
+
+@pytest.mark.parametrize("lang", ["en", "pt"])
+def test_list_is_readable_at_80_columns(lang):
+    """Piped output or a standard terminal (80 columns): every title whole, its words never
+    cut, each lab's level, time, tests and points on the table; nothing wider than 80."""
+    from attn_grade.cli import app
+    from attn_grade.labspec import lab_ids, load_lab
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["list", "--lang", lang], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80, result.output
+    words = set(result.output.replace("│", " ").replace(",", " ").split())
+    for lab_id in lab_ids():
+        lab = load_lab(lab_id)
+        for word in lab.titled(lang).replace(",", " ").split():
+            assert word in words, (word, result.output)
+        points = lab.max_test_points + sum(d.points for d in lab.deliverables)
+        tests = f"{len(lab.tests_with('public'))}+{len(lab.tests_with('hidden'))}"
+        row = next(line for line in result.output.splitlines() if f" {lab_id} " in line)
+        assert f" {tests} " in row and f" {points:g} " in row, row
+        assert f"~{lab.minutes} min" in result.output
+    if lang == "en":
+        assert "Softmax and scaled dot-product attention" in result.output  # on one line
+
+
+def test_the_readmes_list_is_what_list_prints():
+    """README.md shows `attn-grade list` at 80 columns: the same rows (points, tests,
+    titles) as the command prints, so a lab's new test or deliverable updates both."""
+    from attn_grade.cli import app
+    from typer.testing import CliRunner
+
+    readme = (KIT_ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("    $ attn-grade list\n", 1)[1].split("\n\n", 1)[0]
+    shown = [line[4:].rstrip() for line in block.splitlines()]
+    printed = CliRunner().invoke(app, ["list", "--lang", "en"], env={"COLUMNS": "80"}).output
+    assert shown == [line.rstrip() for line in printed.splitlines() if line.strip()]

@@ -54,6 +54,10 @@ CASES = {
         CHECK, {"ATTN_GRADE_SOLUTIONS": "{tmp}/nothing"}, "ATTN_GRADE_SOLUTIONS"),
     # list
     "list extra argument": (["list", "extra"], {}, "unexpected extra argument"),
+    "list bad language variable": (["list"], {"ATTN_GRADE_LANG": "xx"},
+                                   "ATTN_GRADE_LANG must be en or pt, not 'xx'"),
+    "check bad language variable beside --lang": (
+        [*CHECK, "--lang", "en"], {"ATTN_GRADE_LANG": "french"}, "ATTN_GRADE_LANG"),
     "unknown command": (["lint"], {}, "No such command"),
     # freeze, sync
     "freeze unknown lab": (["freeze", "lab99"], {}, "Unknown lab"),
@@ -131,6 +135,15 @@ CASES = {
     "release into a file": (["release", "{tmp}/afile"], {}, "is a file"),
     "release into a non-empty folder": (["release", "{tmp}/full"], {}, "not empty"),
     "release unwritable": (["release", UNWRITABLE], {}, UNWRITABLE),
+    # missing/../x is x (never "missing/ made, then x written in"), in every written path
+    "release into a non-empty folder through a missing one": (
+        ["release", "{tmp}/missing/../full", "--lab", "lab01"], {}, "full is not empty"),
+    "grade out through a missing folder is a file": (
+        ["grade", "lab01", "{subs}", "--out", "{tmp}/missing/../afile"], {}, "afile is a file"),
+    "gradescope output through a missing folder is a folder": (
+        ["gradescope", "lab01", "-o", "{tmp}/missing/../empty"], {}, "empty is a folder"),
+    "nbgrader course through a missing folder is a file": (
+        ["nbgrader", "lab01", "{tmp}/missing/../afile"], {}, "afile is a file"),
     "release unknown lab": (["release", "{tmp}/kit", "--lab", "lab99"], {}, "Unknown lab"),
     "release solutions without the labs": (
         ["release", "{tmp}/kit", "--solutions", "{tmp}/empty"], {}, "holds no reference"),
@@ -177,6 +190,8 @@ def test_bad_input_is_one_clear_line_and_exit_2(name, places):
     assert not Path(NOWHERE).exists()
     assert not (Path(places["tmp"]) / "autograder.zip").exists()
     assert not list(Path(places["tmp"]).glob("results/*"))
+    assert not (Path(places["tmp"]) / "missing").exists()
+    assert [p.name for p in (Path(places["tmp"]) / "full").iterdir()] == ["something"]
 
 
 def test_every_command_has_bad_input_cases():
@@ -224,6 +239,31 @@ def test_an_explicit_solutions_folder_is_the_one_bundled(places, tmp_path):
     with zipfile.ZipFile(target) as bundle:
         softmax = bundle.read("solutions/lab01/softmax.py").decode()
     assert "the instructor's own copy" in softmax
+
+
+PORTUGUESE_ERRORS = {  # instructors' commands: the error in --lang's language, else the default's
+    "grade": (["grade", "lab06", "{tmp}/nothing", "--out", "{tmp}/results", "--lang", "pt"], {},
+              "não é uma pasta de entregas"),
+    "gradescope by the variable": (["gradescope", "lab07"], {"ATTN_GRADE_LANG": "pt"},
+                                   "Lab desconhecido"),
+    "gradescope output": (["gradescope", "lab01", "-o", "{tmp}", "--lang", "pt"], {}, "é uma pasta"),
+    "release": (["release", "{tmp}/full", "--lang", "pt"], {}, "não está vazia"),
+    "nbgrader": (["nbgrader", "lab01", "{tmp}/afile", "--lang", "pt"], {}, "é um arquivo"),
+    "nbgrader by the locale": (["nbgrader", "lab01", "{tmp}/course", "--course-id", " "],
+                               {"LANG": "pt_BR.UTF-8"}, "--course-id não pode ficar vazio"),
+    "grade solutions": (["grade", "lab01", "{subs}", "--out", "{tmp}/results", "--solutions",
+                         "{tmp}/empty"], {"ATTN_GRADE_LANG": "pt"}, "não contém a referência"),
+}
+
+
+@pytest.mark.parametrize("name", PORTUGUESE_ERRORS)
+def test_instructors_errors_follow_the_language_choice(name, places):
+    """The README: errors of the command line follow --lang, else ATTN_GRADE_LANG, else the
+    locale; instructors' commands too (what they write stays English unless --lang)."""
+    args, env, expected = PORTUGUESE_ERRORS[name]
+    done = attn_grade([a.format(**places) for a in args], env, cwd=places["tmp"])
+    assert_one_clear_line(done, expected)
+    assert not list(Path(places["tmp"]).glob("results/*"))
 
 
 @pytest.mark.parametrize("command", ["check", "list", "grade", "gradescope", "release"])

@@ -132,7 +132,7 @@ def test_progress_table(tmp_path):
     out = " ".join(result.output.split())
     assert "5 / 10" in out
     assert "3/4" in out and "1/3" in out
-    assert "3/4 ticked" in out and "to read: vaswani2017" in out
+    assert "lab01, still to read: vaswani2017" in out  # the next lab's readings
     assert "nothing was re-run" in out
     assert "never checked" in out  # lab02 and later
     assert f"--path {tmp_path / 'lab01'}" in out  # the next command names the folder
@@ -174,3 +174,50 @@ def test_an_item_the_grader_verified_counts_as_done_without_a_tick(tmp_path):
     lab01 = gather_progress(tmp_path).labs[0]
     assert (lab01.checklist_done, lab01.checklist_total) == (4, 5)
     assert "vaswani2017" not in lab01.readings_ticked
+
+
+@pytest.mark.parametrize("lang", ["en", "pt"])
+def test_progress_is_readable_at_80_columns(tmp_path, lang):
+    """A standard terminal or piped output: no line wider than 80, no cell cropped (…),
+    no word or reading id cut across lines, every number whole."""
+    folder = _make_lab(tmp_path, _result(passed=3, failed=1, done=1, missing=2))
+    result = runner.invoke(app, ["progress", "--path", str(tmp_path), "--lang", lang],
+                           env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, result.output
+    assert "…" not in result.output, result.output
+    assert "5 / 10" in result.output
+    words = set(result.output.replace(",", " ").split())
+    for whole in ("3/4", "1/3", "vaswani2017"):
+        assert whole in words, (whole, result.output)
+    scope = "testes públicos" if lang == "pt" else "public tests"
+    assert scope in " ".join(result.output.replace("│", " ").split()), result.output
+    assert folder.name in result.output
+
+
+@pytest.mark.parametrize("check_lang", ["en", "pt"])
+def test_items_check_verified_count_in_both_languages(tmp_path, check_lang):
+    """check verifies checklist items (by their check tags) in the checklist of its language;
+    progress shows the same count in English and in Portuguese, whichever checklist it reads.
+    Before, an item verified by `check` counted only in progress in the check's language."""
+    import shutil
+
+    from conftest import SOLUTIONS, committed, write_stubs
+
+    folder = write_stubs("lab01", tmp_path / "work" / "lab01")
+    (folder / "CHECKLIST.pt-BR.md").write_text(
+        committed("exercises/lab01/CHECKLIST.pt-BR.md"), encoding="utf-8")
+    for module in load_lab("lab01").modules:
+        shutil.copy2(SOLUTIONS / "lab01" / f"{module}.py", folder)
+    checked = runner.invoke(app, ["check", "lab01", "--path", str(folder), "--no-png",
+                                  "--json", "--lang", check_lang])
+    assert checked.exit_code == 0, checked.output
+    counts = {}
+    for lang in ("en", "pt"):
+        shown = runner.invoke(app, ["progress", "--path", str(tmp_path / "work"), "--json",
+                                    "--lang", lang])
+        assert shown.exit_code == 0, shown.output
+        lab01 = json.loads(shown.output)["labs"][0]
+        counts[lang] = (lab01["checklist_done"], lab01["checklist_total"])
+    assert counts["en"] == counts["pt"] and counts["en"][0] > 0, counts

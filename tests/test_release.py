@@ -204,3 +204,65 @@ def test_handouts_edited_since_the_last_commit_are_named(tmp_path):
     (folder / "softmax.py").write_text("def softmax(x, axis=-1): ...\n")  # stubs are regenerated
     (folder / "attention_heatmap.png").write_bytes(b"png")  # produced by visualize.py
     assert edited_handouts([lab], root=tmp_path) == ["exercises/lab01/REPORT.md"]
+
+
+def test_a_non_empty_folder_is_refused_whatever_the_path_says(tmp_path):
+    """`release missing/../mine`: mine is not empty, so nothing is written, and missing/
+    is not created (before, the path went past the emptiness check and 88 files landed
+    beside the user's own)."""
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "precious.txt").write_text("precious\n")
+    result = CliRunner().invoke(
+        app, ["release", str(tmp_path / "missing" / ".." / "mine"), "--lab", "lab01"]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'mine'} is not empty" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["precious.txt"]
+
+
+def test_a_release_that_fails_midway_leaves_nothing(tmp_path, monkeypatch):
+    """A release is written beside its folder and renamed into place once complete: when
+    it fails (here, solution code found in what it wrote) neither the folder nor the
+    missing parents it made remain, and the error is one short line."""
+    import attn_grade.release as release
+
+    bodies = solution_bodies((KIT_ROOT / "solutions" / "lab01" / "softmax.py").read_text())
+    monkeypatch.setattr(release, "edited_handouts", lambda labs: [])
+    monkeypatch.setattr(release, "student_readme", lambda labs: "\n".join(bodies * 20))
+    result = CliRunner().invoke(app, ["release", str(tmp_path / "new" / "kit"), "--lab", "lab01"])
+    assert result.exit_code == 2, result.output
+    assert "solution code in the release: README.md" in result.output
+    assert len(result.output) < 600, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_release_into_an_empty_folder_fills_it(tmp_path, monkeypatch):
+    import attn_grade.release as release
+
+    monkeypatch.setattr(release, "edited_handouts", lambda labs: [])
+    (tmp_path / "kit").mkdir()
+    result = CliRunner().invoke(app, ["release", str(tmp_path / "kit"), "--lab", "lab01"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "kit" / "exercises" / "lab01" / "softmax.py").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["kit"]
+
+
+def test_the_kits_list_says_what_it_grades_and_what_grading_adds(kit):
+    """In the student kit, `attn-grade list` counts the hidden tests it does not hold (from
+    its student-kit.toml) and says the points it can grade here beside the real total."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATTN_GRADE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "attn_grade", "list", "--lang", "en"], cwd=kit, timeout=120,
+        env={**env, "PYTHONPATH": str(kit / "grader"), "COLUMNS": "80", "NO_COLOR": "1"},
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "the hidden tests run when your work is graded" in " ".join(done.stdout.split())
+    for lab_id in RELEASED:
+        lab = load_lab(lab_id)
+        total = lab.max_test_points + sum(d.points for d in lab.deliverables)
+        here = total - sum(t.points for t in lab.tests_with("hidden"))
+        tests = f"{len(lab.tests_with('public'))}+{len(lab.tests_with('hidden'))}"
+        row = next(line for line in done.stdout.splitlines() if f" {lab_id} " in line)
+        assert f" {tests} " in row and f"{total:g} ({here:g} here)" in row, row

@@ -94,15 +94,15 @@ def discover(folder: Path) -> list[Entry]:
     number; such an entry's `note` says so. A UsageError if there is no entry at all.
     """
     if not folder.is_dir():
-        raise UsageError(f"{one_line(folder)} is not a folder of submissions")
+        raise UsageError(Sentence(N_("{path} is not a folder of submissions"),
+                                  {"path": one_line(folder)}))
     items = sorted(
         p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in SKIPPED_NAMES
     )
     if not items:
-        raise UsageError(
-            f"{one_line(folder)} holds no submissions: expected one folder, .zip, .py or "
-            ".ipynb per student"
-        )
+        raise UsageError(Sentence(N_(
+            "{path} holds no submissions: expected one folder, .zip, .py or .ipynb per "
+            "student"), {"path": one_line(folder)}))
     names = [one_line(p.name) for p in items]
     stems = [one_line(p.stem) if p.is_file() else name for p, name in zip(items, names)]
     entries, taken = [], set()

@@ -24,7 +24,7 @@ from attn_grade.cli_options import (
     solutions_option,
 )
 from attn_grade.errors import AttnGradeError, UsageError
-from attn_grade.language import checked_language, default_language
+from attn_grade.language import LANGUAGES, checked_language, default_language
 from attn_grade.report.plain import one_line
 from attn_grade.translation import N_, Sentence, gettext_for
 
@@ -66,11 +66,11 @@ def command(name: str | None = None) -> Callable[[Callable], Callable]:
 
 def _error_language(lang: object) -> str:
     """The language of an error message: --lang's, else the default (also when --lang
-    itself is what is wrong)."""
-    try:
-        return checked_language(lang if isinstance(lang, str) else None)
-    except UsageError:
-        return default_language()
+    itself, or $ATTN_GRADE_LANG, is what is wrong)."""
+    given = lang.replace("-", "_").lower() if isinstance(lang, str) else ""
+    if given in LANGUAGES or given.startswith("pt_br"):
+        return "pt" if given.startswith("pt") else given
+    return default_language()
 
 
 def _language_of(args: list[str]) -> str:
@@ -227,10 +227,6 @@ def check(
 
 
 LANG_OPTION = typer.Option(help="Language of the messages: en or pt (default: from $LANG).")
-LIST_COLUMNS = {  # the `list` table's columns: id -> header
-    "lab": N_("lab"), "title": N_("title"), "level": N_("level"), "time": N_("time"),
-    "needs": N_("needs"), "tests": N_("tests"), "points": N_("points"),
-}
 LEVELS = {"beginner": N_("beginner"), "intermediate": N_("intermediate"),
           "advanced": N_("advanced")}
 
@@ -243,28 +239,38 @@ def list_labs(
 ) -> None:
     """List the labs in the order to do them."""
     from rich.table import Table
+    from rich.text import Text
 
     from attn_grade.labspec import lab_ids, load_lab
+    from attn_grade.release import hidden_in_kit
 
-    _ = gettext_for(checked_language(lang))
-    table = Table(
-        title=_("attn-grade labs, in the order to do them"),
-        caption=_("tests: public+hidden; points include deliverables"),
-    )
-    for column, header in LIST_COLUMNS.items():
-        table.add_column(_(header), no_wrap=column != "title", overflow="fold")
-    for lab_id in lab_ids():
-        lab = load_lab(lab_id)
-        points = lab.max_test_points + sum(d.points for d in lab.deliverables)
-        table.add_row(
-            lab.id,
-            lab.titled(checked_language(lang)),
-            _(LEVELS[lab.level]) if lab.level in LEVELS else lab.level,
-            f"~{lab.minutes} min",
-            ", ".join(lab.prerequisites) or "-",
-            f"{len(lab.tests_with('public'))}+{len(lab.tests_with('hidden'))}",
-            f"{points:g}",
-        )
+    lang = checked_language(lang)
+    _ = gettext_for(lang)
+    # readable at 80 columns: the title takes the width the numbers leave, and the lab's
+    # level, time and prerequisites go below it; numbers never wrap, words are never cut
+    labs = [load_lab(lab_id) for lab_id in lab_ids()]
+    kit = {lab.id: hidden_in_kit(lab) for lab in labs}  # a student kit: hidden tests removed
+    caption = _("tests: public+hidden; points include deliverables")
+    if any(kit.values()):
+        caption += "\n" + _("This kit runs the public tests (the points 'here'); "
+                            "the hidden tests run when your work is graded.")
+    table = Table(title=_("attn-grade labs, in the order to do them"), caption=caption)
+    table.add_column(_("lab"), no_wrap=True)
+    table.add_column(_("title"), ratio=1, min_width=20)
+    table.add_column(_("tests"), no_wrap=True, justify="right")
+    table.add_column(_("points"), no_wrap=True, justify="right")
+    for lab in labs:
+        here = lab.max_test_points + sum(d.points for d in lab.deliverables)
+        hidden, hidden_points = kit[lab.id] or (len(lab.tests_with("hidden")), 0)
+        points = f"{here + hidden_points:g}"
+        if kit[lab.id]:
+            points = _("{total} ({here} here)").format(total=points, here=f"{here:g}")
+        about = [_(LEVELS[lab.level]) if lab.level in LEVELS else lab.level, f"~{lab.minutes} min"]
+        if lab.prerequisites:
+            about.append(_("needs {labs}").format(labs=", ".join(lab.prerequisites)))
+        title = Text(lab.titled(lang) + "\n")
+        title.append(" · ".join(about), style="dim")
+        table.add_row(lab.id, title, f"{len(lab.tests_with('public'))}+{hidden}", points)
     _console().print(table)
 
 

@@ -14,12 +14,13 @@ import typer
 
 from attn_grade.cli_options import (
     folder_target,
+    given_path,
     new_file_target,
     positive_seconds,
     solutions_option,
 )
 from attn_grade.errors import UsageError
-from attn_grade.language import checked_language
+from attn_grade.language import checked_language, output_language
 from attn_grade.translation import N_, Sentence, gettext_for
 
 INTERRUPTED = 130
@@ -55,7 +56,11 @@ def grade_class(
         float | None,
         typer.Option(callback=positive_seconds, help="Seconds per test (default: the lab's)."),
     ] = None,
-    lang: Annotated[str, typer.Option(help="Language of the hints: en or pt.")] = "en",
+    lang: Annotated[
+        str | None,
+        typer.Option(help="Language of the feedback files and the summary: en or pt (default: "
+                     "English files; the terminal follows $ATTN_GRADE_LANG or the locale)."),
+    ] = None,
     png: Annotated[
         bool, typer.Option(help="Draw each student's heatmap PNG (about 0.3 s per student).")
     ] = True,
@@ -75,22 +80,23 @@ def grade_class(
     from attn_grade.report.batch_summary import print_summary
     from attn_grade.runner import Limits
 
+    shown = checked_language(lang)  # the terminal's language: --lang, else the default
+    lang = output_language(lang)  # the feedback files': --lang, else English
+    _ = gettext_for(shown)
     spec = load_lab(lab)
-    lang = checked_language(lang)
-    _ = gettext_for(lang)
     Limits()  # a wrong ATTN_GRADE_* variable is a usage error now, not one per student
-    reference = require_solutions(spec, solutions, "batch grading runs the hidden tests")
+    reference = require_solutions(spec, solutions, N_("batch grading runs the hidden tests"))
     entries = batch.discover(submissions)
     for entry in entries:  # ids that are not the entry's name (clashes, control characters)
         if entry.note:
             Console(stderr=True).print(entry.note, markup=False, highlight=False)
-    out = out.resolve()
+    out = given_path(out)
     if out.is_relative_to(submissions.resolve()):
         raise UsageError(Sentence(
             N_("--out {out} is inside {submissions}: it would be graded as a student"),
             {"out": str(out), "submissions": str(submissions)},
         ))
-    folder_target(out, "--out")
+    out = folder_target(out, "--out")
     config = batch.BatchConfig(lab, reference, out, lang, time_limit, png)
     plan = batch.plan(config, entries, resume=resume, seed=seed, new_seeds=new_seeds)
     console = Console()
@@ -101,9 +107,9 @@ def grade_class(
     new: list[dict[str, Any]] = []
     try:
         with _sigterm_as_interrupt():
-            _run_with_progress(config, plan.tasks, jobs or os.cpu_count() or 1, new)
+            _run_with_progress(config, plan.tasks, jobs or os.cpu_count() or 1, new, shown)
     except KeyboardInterrupt:
-        gb.write_gradebook(out, spec, plan.kept + new)
+        gb.write_gradebook(out, spec, plan.kept + new, lang)
         interrupted = _("interrupted")
         console.print(
             f"[yellow]{interrupted}[/]: "
@@ -115,16 +121,18 @@ def grade_class(
     reports = plan.kept + new
     stale = gb.stale_students(out, {e.student for e in entries})
     summary = gb.summarize(reports, gb.score_changes(plan.previous, new), stale)
-    gb.write_gradebook(out, spec, reports)
+    gb.write_gradebook(out, spec, reports, lang)
     gb.write_summary(out, summary)
-    print_summary(summary, console, lang=lang)
+    print_summary(summary, console, lang=shown)
     console.print(_("gradebook: {csv}; feedback: {folder}/<id>/").format(
         csv=out / gb.CSV_NAME, folder=out / gb.STUDENTS_DIR
     ))
     raise typer.Exit(1 if summary["statuses"].get(gb.GRADER_ERROR) else 0)
 
 
-def _run_with_progress(config: Any, tasks: list, jobs: int, reports: list) -> None:
+def _run_with_progress(
+    config: Any, tasks: list, jobs: int, reports: list, lang: str = "en"
+) -> None:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -148,16 +156,16 @@ def _run_with_progress(config: Any, tasks: list, jobs: int, reports: list) -> No
     )
     from attn_grade.report.batch_summary import status_count
 
-    shown = gettext_for(config.lang)
+    _ = gettext_for(lang)
     counts: dict[str, int] = {}
     with Progress(*columns, console=Console(stderr=True)) as progress:
-        grading = gettext_for(config.lang)("grading {lab}").format(lab=config.lab)
+        grading = _("grading {lab}").format(lab=config.lab)  # _(): babel extracts it
         bar = progress.add_task(grading, total=len(tasks), counts="")
 
         def done(report: dict[str, Any]) -> None:
             reports.append(report)
             counts[report["status"]] = counts.get(report["status"], 0) + 1
-            text = ", ".join(status_count(n, status, shown) for status, n in sorted(counts.items()))
+            text = ", ".join(status_count(n, status, _) for status, n in sorted(counts.items()))
             progress.update(bar, advance=1, counts=text)
 
         batch.run_batch(config, tasks, jobs, done)
@@ -202,24 +210,29 @@ def gradescope_bundle(
         ),
     ] = None,
     lang: Annotated[
-        str,
-        typer.Option(help="Language of the students' results on Gradescope: en or pt."),
-    ] = "en",
+        str | None,
+        typer.Option(help="Language of the students' results on Gradescope: en or pt "
+                     "(default: en)."),
+    ] = None,
 ) -> None:
     """Build a Gradescope autograder (setup.sh, run_autograder, the kit, the reference)."""
     from attn_grade import gradescope
     from attn_grade.labspec import load_lab
     from attn_grade.reference import require_solutions
 
-    lang = checked_language(lang)
+    _ = gettext_for(checked_language(lang))
+    lang = output_language(lang)
     spec = load_lab(lab)
     if hidden_visibility not in gradescope.VISIBILITIES:
-        raise UsageError(f"--hidden-visibility must be one of {', '.join(gradescope.VISIBILITIES)}")
+        raise UsageError(Sentence(N_("--hidden-visibility must be one of {choices}"),
+                                  {"choices": ", ".join(gradescope.VISIBILITIES)}))
     if wheel is not None and wheel.suffix != ".whl":
-        raise UsageError(f"--wheel {wheel} is not a wheel (a .whl file)")
-    new_file_target(output, "--output", "autograder.zip")
-    reference = require_solutions(spec, solutions, "the bundle needs them")
+        raise UsageError(Sentence(N_("--wheel {path} is not a wheel (a .whl file)"),
+                                  {"path": str(wheel)}))
+    output = new_file_target(output, "--output", "autograder.zip")
+    reference = require_solutions(spec, solutions, N_("the bundle needs them"))
     written = gradescope.build_bundle(
         spec, reference, output, hidden_visibility, wheel, lang
     )
-    typer.echo(f"wrote {written} (upload it as the autograder of a Gradescope assignment)")
+    typer.echo(_("wrote {path} (upload it as the autograder of a Gradescope assignment)").format(
+        path=written))

@@ -10,9 +10,9 @@ import typer
 
 from attn_grade.cli_options import folder_target, solutions_option
 from attn_grade.errors import UsageError
-from attn_grade.language import checked_language
+from attn_grade.language import checked_language, output_language
 from attn_grade.reference import require_solutions
-from attn_grade.translation import gettext_for
+from attn_grade.translation import N_, Sentence, gettext_for
 
 
 def nbgrader_course(
@@ -26,24 +26,36 @@ def nbgrader_course(
     ] = 120,
     solutions: Annotated[Path | None, solutions_option()] = None,
     lang: Annotated[
-        str,
-        typer.Option(help="Language of the notebook's text and its feedback: en or pt."),
-    ] = "en",
+        str | None,
+        typer.Option(help="Language of the notebook's text and its feedback: en or pt "
+                     "(default: en)."),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(help="Overwrite a source notebook that differs (edited, other language)."),
+    ] = False,
 ) -> None:
     """Write COURSE_DIR/source/LAB/LAB.ipynb (and nbgrader_config.py if absent) from the
-    reference; then run `nbgrader generate_assignment LAB` in COURSE_DIR."""
-    from attn_grade.labspec import load_lab
-    from attn_grade.nbgrader_course import write_course
+    reference; then run `nbgrader generate_assignment LAB` in COURSE_DIR.
 
-    lang = checked_language(lang)
+    A source notebook already there that differs from the one it would write (you edited
+    it, or made it in the other language) is kept: nothing is written, exit code 2,
+    unless --force."""
+    from attn_grade.labspec import load_lab
+    from attn_grade.nbgrader_course import source_notebook, write_course
+
+    _ = gettext_for(checked_language(lang))  # the terminal's language
+    lang = output_language(lang)  # the notebook's: --lang, else English
     spec = load_lab(lab)
     if not course_id.strip():
-        raise UsageError("--course-id must not be empty")
-    reference = require_solutions(spec, solutions, "the notebook is made from them")
-    folder_target(course_dir, "COURSE_DIR")
-    _ = gettext_for(lang)
-    for path in write_course(spec, reference, course_dir, course_id, timeout, lang):
+        raise UsageError(Sentence(N_("--course-id must not be empty")))
+    reference = require_solutions(spec, solutions, N_("the notebook is made from them"))
+    course_dir = folder_target(course_dir, "COURSE_DIR")
+    written = write_course(spec, reference, course_dir, course_id, timeout, lang, force)
+    for path in written:
         typer.echo(_("wrote {path}").format(path=path))
+    if source_notebook(course_dir, spec) not in written:
+        typer.echo(_("unchanged: {path}").format(path=source_notebook(course_dir, spec)))
     if find_spec("nbgrader") is None:
         typer.echo(
             _("nbgrader is not installed here; to run it on this course: {command}").format(

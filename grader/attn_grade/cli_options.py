@@ -16,7 +16,7 @@ from pathlib import Path
 import typer
 
 from attn_grade.errors import UsageError
-from attn_grade.translation import gettext_for
+from attn_grade.translation import N_, Sentence, gettext_for
 
 USAGE = 2  # exit code of a usage error
 GRADER_FAILED = 3  # exit code of a failure of the grader itself
@@ -53,28 +53,43 @@ def budget_seconds(value: float | None) -> float | None:
     return value
 
 
+def given_path(path: Path) -> Path:
+    """An absolute `path` as the user means it: missing/../x is x, even when missing/ does
+    not exist (the kernel would refuse it, and mkdir -p would create missing/); a link's
+    .. is the folder the link is in, as the kernel reads it."""
+    return path.expanduser().resolve()
+
+
 def new_file_target(path: Path, what: str, example: str) -> Path:
-    """A file about to be written at `path`: not a folder, in a folder that exists."""
+    """A file about to be written at `path` (returned absolute): not a folder, in a folder
+    that exists."""
+    path = given_path(path)
     if path.is_dir():
-        raise UsageError(
-            f"{what} {path} is a folder: give the file to write, e.g. {path / example}"
-        )
+        raise UsageError(Sentence(
+            N_("{option} {path} is a folder: give the file to write, e.g. {example}"),
+            {"option": what, "path": str(path), "example": str(path / example)}))
     if not path.parent.is_dir():
-        raise UsageError(f"{what} {path}: the folder {path.parent} does not exist")
+        raise UsageError(Sentence(N_("{option} {path}: the folder {folder} does not exist"),
+                                  {"option": what, "path": str(path), "folder": str(path.parent)}))
     return path
 
 
 def folder_target(path: Path, what: str) -> Path:
-    """A folder about to be written in: created if absent; a UsageError naming the path if
-    it is a file or cannot be created."""
+    """A folder about to be written in (returned absolute): created if absent; a UsageError
+    naming the path if it is a file or cannot be created."""
+    path = given_path(path)
     if path.exists() and not path.is_dir():
-        raise UsageError(f"{what} {path} is a file, not a folder")
+        raise UsageError(Sentence(N_("{option} {path} is a file, not a folder"),
+                                  {"option": what, "path": str(path)}))
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"{what} {path}: cannot create it ({exc.strerror})") from None
+        raise UsageError(Sentence(N_("{option} {path}: cannot create it ({error})"),
+                                  {"option": what, "path": str(path),
+                                   "error": exc.strerror or str(exc)})) from None
     if not os.access(path, os.W_OK | os.X_OK):
-        raise UsageError(f"{what} {path}: cannot write in it")
+        raise UsageError(Sentence(N_("{option} {path}: cannot write in it"),
+                                  {"option": what, "path": str(path)}))
     return path
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from attn_grade.labspec import LabSpec
 from attn_grade.report.plain import csv_cell
 from attn_grade.safe_files import make_folders, write_file
+from attn_grade.translation import N_, gettext_for
 
 GRADED, INVALID, GRADER_ERROR = "graded", "invalid", "grader-error"
 STUDENTS_DIR = "students"
@@ -129,7 +130,7 @@ def gradebook_columns(lab: LabSpec) -> list[str]:
     )
 
 
-def gradebook_row(lab: LabSpec, report: dict[str, Any]) -> list[str]:
+def gradebook_row(lab: LabSpec, report: dict[str, Any], lang: str = "en") -> list[str]:
     status = report.get("status", GRADED)
     points = {t["name"]: t["points"] for t in report.get("tests", [])}
     points.update({d["id"]: d["points"] for d in report.get("deliverables", [])})
@@ -143,22 +144,25 @@ def gradebook_row(lab: LabSpec, report: dict[str, Any]) -> list[str]:
         + [
             _number(report.get("seed")),
             csv_cell(" ".join(diagnoses(report))),
-            csv_cell(note(report)),
+            csv_cell(note(report, lang)),
         ]
     )
 
 
-def render_gradebook(lab: LabSpec, reports: list[dict[str, Any]]) -> str:
+def render_gradebook(lab: LabSpec, reports: list[dict[str, Any]], lang: str = "en") -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(gradebook_columns(lab))
     for report in sorted(reports, key=lambda r: r["student"]):
-        writer.writerow(gradebook_row(lab, report))
+        writer.writerow(gradebook_row(lab, report, lang))
     return buffer.getvalue()
 
 
-def write_gradebook(out: Path, lab: LabSpec, reports: list[dict[str, Any]]) -> Path:
-    return write_atomic(out / CSV_NAME, render_gradebook(lab, reports))
+def write_gradebook(
+    out: Path, lab: LabSpec, reports: list[dict[str, Any]], lang: str = "en"
+) -> Path:
+    """gradebook.csv: its columns are ids (students, tests, statuses); its note is in `lang`."""
+    return write_atomic(out / CSV_NAME, render_gradebook(lab, reports, lang))
 
 
 def _item_names(lab: LabSpec) -> list[str]:
@@ -177,12 +181,21 @@ def diagnoses(report: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def note(report: dict[str, Any]) -> str:
-    """One line on what went wrong, for the gradebook: the error, or the failing tests by status."""
+# a test's status as the note says it (the statuses themselves are ids)
+NOTE_STATUS = {"failed": N_("failed"), "error": N_("error"), "timeout": N_("timeout"),
+               "not-run": N_("not-run")}
+
+
+def note(report: dict[str, Any], lang: str = "en") -> str:
+    """One line on what went wrong, for the gradebook: the error, or the failing tests by
+    status ('failed: 2, timeout: 1'; in `lang`)."""
     if report.get("error"):
         return str(report["error"]).splitlines()[0][:200]
+    _ = gettext_for(lang)
     counts = Counter(t["status"] for t in report.get("tests", []) if t["status"] != "passed")
-    return ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
+    return ", ".join(
+        f"{_(NOTE_STATUS.get(status, status))}: {n}" for status, n in sorted(counts.items())
+    )
 
 
 # -- the class summary ---------------------------------------------------------------

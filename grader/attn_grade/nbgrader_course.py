@@ -24,40 +24,75 @@ the tests' points only.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+from attn_grade.errors import UsageError
 from attn_grade.labspec import LabSpec, TestSpec
 from attn_grade.notebook import statement_text
 from attn_grade.stubs import BEGIN
-from attn_grade.translation import gettext_for
+from attn_grade.translation import N_, Sentence, gettext_for
 
 CONFIG_NAME = "nbgrader_config.py"
 DEFAULT_TIMEOUT = 120  # seconds per cell; a test cell grades one test in a child process
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 SETUP_ID = "setup"
 REPORT_ID = "report"
+LANGUAGE_NAMES = {"en": N_("English"), "pt": N_("Portuguese")}
 
 
 def write_course(
     lab: LabSpec, solutions: Path, course_dir: Path, course_id: str, timeout: int,
-    lang: str = "en",
+    lang: str = "en", force: bool = False,
 ) -> list[Path]:
-    """Write the course config (unless one exists) and the lab's source notebook."""
+    """Write the course config (unless one exists) and the lab's source notebook. A source
+    notebook already there with other content (edited, or in the other language) is kept,
+    and nothing is written, unless `force`."""
     import nbformat
 
+    notebook = source_notebook(course_dir, lab)
+    text = nbformat.writes(build_notebook(lab, solutions, lang)).rstrip("\n") + "\n"
+    same = notebook.exists() and _content(_read_text(notebook)) == _content(text)
+    if not force and notebook.exists() and not same:
+        raise UsageError(Sentence(N_(
+            "{path} already exists and differs from the notebook of {lab} in {language}: "
+            "run again with --force to overwrite it"),
+            {"path": str(notebook), "lab": lab.id, "language": Sentence(LANGUAGE_NAMES[lang])}))
     written = []
     config = course_dir / CONFIG_NAME
     if not config.exists():
         course_dir.mkdir(parents=True, exist_ok=True)
         config.write_text(course_config(course_id, timeout), encoding="utf-8")
         written.append(config)
-    notebook = course_dir / "source" / lab.id / f"{lab.id}.ipynb"
-    notebook.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(build_notebook(lab, solutions, lang), str(notebook))
-    written.append(notebook)
+    if not same:  # the same notebook is left as it is (its cells' ids too)
+        notebook.parent.mkdir(parents=True, exist_ok=True)
+        notebook.write_text(text, encoding="utf-8")
+        written.append(notebook)
     return written
+
+
+def source_notebook(course_dir: Path, lab: LabSpec) -> Path:
+    return course_dir / "source" / lab.id / f"{lab.id}.ipynb"
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _content(text: str) -> object:
+    """A notebook's JSON without its cells' ids (random in each new notebook)."""
+    try:
+        notebook = json.loads(text)
+        for cell in notebook.get("cells", []):
+            cell.pop("id", None)
+    except (ValueError, AttributeError, TypeError):
+        return text
+    return notebook
 
 
 def course_config(course_id: str, timeout: int) -> str:

@@ -91,8 +91,12 @@ def lab_progress(spec: LabSpec, folder: Path, lang: str = "en") -> LabProgress:
         deliverables_total=len(spec.deliverables),
     )
     report = load_report(folder)
+    # by the item's check tag (tests:softmax, visualize), the same in CHECKLIST.md and
+    # CHECKLIST.pt-BR.md: the check may have read the other language's checklist
     verified = {
-        c.get("text") for c in (report or {}).get("checklist", []) if c.get("status") == "verified"
+        c.get("checked_by")
+        for c in (report or {}).get("checklist", [])
+        if isinstance(c, dict) and c.get("status") == "verified" and c.get("checked_by")
     }
     _add_checklist(progress, folder, lang, verified)
     if report is not None:
@@ -118,9 +122,10 @@ def _add_report(progress: LabProgress, report: dict[str, Any], folder: Path) -> 
 
 def _add_checklist(progress: LabProgress, folder: Path, lang: str, verified: set[str]) -> None:
     """Items done: ticked by the student, or verified by the grader at the last check
-    (the student need not tick those). CHECKLIST.md or CHECKLIST.pt-BR.md, the one filled."""
+    (the student need not tick those: `verified` holds their check tags). CHECKLIST.md or
+    CHECKLIST.pt-BR.md, the one filled."""
     # one definition of a checklist item, and of which checklist the student fills
-    from attn_grade.deliverables import ITEM, filled_handout, item_text
+    from attn_grade.deliverables import CHECK_TAG, ITEM, filled_handout
 
     path = filled_handout(folder, CHECKLIST, lang)
 
@@ -131,7 +136,8 @@ def _add_checklist(progress: LabProgress, folder: Path, lang: str, verified: set
     for item in filter(None, items):
         ids = cited_ids(item["text"])
         ticked = item["tick"] != " "
-        done_count += ticked or item_text(item["text"]) in verified
+        tag = CHECK_TAG.search(item["text"])
+        done_count += ticked or (tag is not None and tag["id"] in verified)
         cited += [i for i in ids if i not in cited]
         read += [i for i in ids if ticked and i not in read]
     progress.checklist_done = done_count

@@ -67,41 +67,49 @@ def _lab_folder(lab: LabSpec, root: Path) -> Path | None:
 
 def _explicit_solutions(lab: LabSpec, root: Path, given_by: str) -> Path:
     from attn_grade.errors import ReferenceMissingError
+    from attn_grade.translation import N_, Sentence
 
     folder = _lab_folder(lab, root)
     if folder is None:
-        what = "does not exist" if not root.exists() else "is not a folder"
+        values = {"option": given_by, "path": str(root), "lab": lab.id}
         if root.is_dir():
-            modules = ", ".join(f"{m}.py" for m in lab.modules)
-            what = f"holds no reference of {lab.id} ({modules} in {lab.id}/ or in it)"
-        raise ReferenceMissingError(f"{given_by} {root} {what}")
+            raise ReferenceMissingError(Sentence(
+                N_("{option} {path} holds no reference of {lab} ({modules} in {lab}/ or in it)"),
+                {**values, "modules": ", ".join(f"{m}.py" for m in lab.modules)}))
+        if root.exists():
+            raise ReferenceMissingError(Sentence(N_("{option} {path} is not a folder"), values))
+        raise ReferenceMissingError(Sentence(N_("{option} {path} does not exist"), values))
     if is_student_kit(lab):
         # its lab spec has no hidden tests: grading with a reference would skip them silently
-        raise ReferenceMissingError(
-            f"this attn-grade is a student kit: its {lab.id} spec has no hidden tests, so "
-            f"{given_by} would grade the public tests only. Install the full kit to grade: "
-            "python -m pip install -e 'PATH/TO/attn-grade[instructor]'"
-        )
+        raise ReferenceMissingError(Sentence(N_(
+            "this attn-grade is a student kit: its {lab} spec has no hidden tests, so "
+            "{option} would grade the public tests only. Install the full kit to grade: "
+            "{command}"), {"lab": lab.id, "option": given_by, "command": FULL_KIT_INSTALL}))
     return folder
 
 
-def require_solutions(lab: LabSpec, explicit: Path | None = None, needed_for: str = "") -> Path:
-    """find_solutions, or a ReferenceMissingError saying what needs them and how to pass them."""
+FULL_KIT_INSTALL = "python -m pip install -e 'PATH/TO/attn-grade[instructor]'"
+
+
+def require_solutions(
+    lab: LabSpec, explicit: Path | None = None, needed_for: str = ""
+) -> Path:
+    """find_solutions, or a ReferenceMissingError saying what needs them (`needed_for`, a
+    message marked with N_) and how to pass them."""
     from attn_grade.errors import ReferenceMissingError
+    from attn_grade.translation import N_, Sentence
 
     folder = find_solutions(lab, explicit)
     if folder is None:
-        why = f"; {needed_for}" if needed_for else ""
+        why = Sentence(N_("; {reason}"), {"reason": Sentence(needed_for)}) if needed_for else ""
         if is_student_kit(lab):
-            raise ReferenceMissingError(
-                f"this attn-grade is a student kit, without the reference solutions of "
-                f"{lab.id} nor its hidden tests{why}. Install the full kit: "
-                "python -m pip install -e 'PATH/TO/attn-grade[instructor]'"
-            )
-        raise ReferenceMissingError(
-            f"The reference solutions of {lab.id} are not here (a student kit has none){why}: "
-            "pass --solutions DIR."
-        )
+            raise ReferenceMissingError(Sentence(N_(
+                "this attn-grade is a student kit, without the reference solutions of "
+                "{lab} nor its hidden tests{why}. Install the full kit: {command}"),
+                {"lab": lab.id, "why": why, "command": FULL_KIT_INSTALL}))
+        raise ReferenceMissingError(Sentence(N_(
+            "The reference solutions of {lab} are not here (a student kit has none){why}: "
+            "pass --solutions DIR."), {"lab": lab.id, "why": why}))
     return folder
 
 

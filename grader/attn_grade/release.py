@@ -15,10 +15,12 @@ searched for every marked solution block of every lab: a match is an error.
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -30,7 +32,9 @@ from attn_grade.errors import AttnGradeError, LabSpecError
 from attn_grade.labspec import LABS_DIR, LabSpec, parse_lab
 from attn_grade.reference import KIT_ROOT, STUDENT_KIT_MARKER
 from attn_grade.report.heatmap_png import PNG_NAME
+from attn_grade.safe_files import remove_tree
 from attn_grade.stubs import exercise_files, exercises_dir, solution_bodies
+from attn_grade.translation import N_, Sentence
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NEVER_COPIED = ("__pycache__", "*.pyc", ".*", "*.egg-info", PNG_NAME)
@@ -39,6 +43,7 @@ _MARKER_TEXT = (
     "# without its hidden tests. The grader refuses to grade with a reference here\n"
     "# (it would skip the hidden tests): instructors install the full kit.\n"
     "hidden_tests_removed = true\n"
+    "# what the full kit grades besides (`attn-grade list` says it)\n"
 )
 _HEADER = re.compile(r"^\[\[?[A-Za-z_][\w.\-\"]*\]\]?\s*(#.*)?$")
 
@@ -55,29 +60,40 @@ def build_release(
     The handouts (README.md, CHECKLIST.md, REPORT.md of each lab) come from
     `handouts`/LAB, by default the kit's exercises/, which must then match its last commit.
     """
+    out = out.expanduser().resolve()  # missing/../kit is kit, as the shell means it
     if out.exists() and not out.is_dir():
-        raise ReleaseError(f"{out} is a file: choose a new folder for the release")
+        raise ReleaseError(Sentence(
+            N_("{path} is a file: choose a new folder for the release"), {"path": str(out)}))
     if out.exists() and any(out.iterdir()):
-        raise ReleaseError(f"{out} is not empty: choose a new folder for the release")
-    out.mkdir(parents=True, exist_ok=True)  # an unwritable place is the first thing said
+        raise ReleaseError(Sentence(
+            N_("{path} is not empty: choose a new folder for the release"), {"path": str(out)}))
     for lab in labs:
         if not lab.public_data_path.is_file():
-            raise ReleaseError(
-                f"{lab.id} has no frozen public tests: run `attn-grade freeze {lab.id}`, "
-                "or leave the lab out with --lab"
-            )
+            raise ReleaseError(Sentence(N_(
+                "{lab} has no frozen public tests: run `attn-grade freeze {lab}`, "
+                "or leave the lab out with --lab"), {"lab": lab.id}))
     edited = edited_handouts(labs) if handouts is None else []
     if edited:
-        raise ReleaseError(
-            "these handouts differ from the last commit and would ship as they are: "
-            + ", ".join(edited)
-            + ". Commit them, or restore them with `git checkout -- FILE`."
-        )
+        raise ReleaseError(Sentence(N_(
+            "these handouts differ from the last commit and would ship as they are: {files}. "
+            "Commit them, or restore them with `git checkout -- FILE`."),
+            {"files": _few(edited)}))
+    with _partial_folder(out) as partial:  # renamed to `out` only once complete
+        _write_kit(partial, labs, solutions, handouts)
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+def _write_kit(
+    out: Path, labs: list[LabSpec], solutions: dict[str, Path], handouts: Path | None
+) -> None:
     _copy_package(out / "grader" / "attn_grade", {lab.id for lab in labs})
     for lab in labs:
         spec_file = out / "grader" / "attn_grade" / "labs" / lab.id / "lab.toml"
         spec_file.write_text(public_spec((lab.spec_dir / "lab.toml").read_text("utf-8")), "utf-8")
-        (spec_file.parent / STUDENT_KIT_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        hidden = lab.tests_with("hidden")
+        (spec_file.parent / STUDENT_KIT_MARKER).write_text(
+            _MARKER_TEXT + f"hidden_tests = {len(hidden)}\n"
+            f"hidden_points = {sum(t.points for t in hidden):g}\n", encoding="utf-8")
         source = exercises_dir(lab) if handouts is None else handouts / lab.id
         _write_exercises(lab, solutions[lab.id], source, out / "exercises" / lab.id)
     shutil.copy2(KIT_ROOT / "pyproject.toml", out / "pyproject.toml")
@@ -89,8 +105,50 @@ def build_release(
     (out / "README.md").write_text(student_readme(labs), encoding="utf-8")
     leaks = find_leaks(out, all_solution_bodies(solutions.values()))
     if leaks:
-        raise ReleaseError("solution code in the release: " + "; ".join(leaks))
-    return sorted(p for p in out.rglob("*") if p.is_file())
+        raise ReleaseError(Sentence(N_("solution code in the release: {files}"),
+                                    {"files": _few(leaks, "; ")}))
+
+
+@contextmanager
+def _partial_folder(out: Path) -> Iterator[Path]:
+    """A new folder beside `out` (its missing parents made), renamed to `out` when the
+    block ends well; on any error, it and the parents made for it are removed: a release
+    that failed leaves nothing behind, and never writes into a folder that holds files."""
+    made = [p for p in reversed(out.parents) if not p.exists()]
+    partial = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
+    try:
+        try:
+            for parent in made:
+                parent.mkdir()
+            partial.mkdir()  # mode 0777 less the umask, as the folder the kit becomes
+        except OSError as exc:  # an unwritable place, named as the user gave it
+            raise ReleaseError(Sentence(N_("{path}: cannot create it ({error})"),
+                                        {"path": str(out), "error": exc.strerror or str(exc)})) from None
+        yield partial
+        partial.rename(out)  # onto nothing, or an empty folder (POSIX replaces it)
+    except BaseException:
+        if partial.exists():
+            remove_tree(partial)
+        for parent in reversed(made):
+            with suppress(OSError):
+                parent.rmdir()
+        raise
+
+
+def _few(items: list[str], separator: str = ", ", most: int = 5) -> str:
+    """The first `most` items and how many more: an error stays one readable line."""
+    more = f"{separator}(+{len(items) - most})" if len(items) > most else ""
+    return separator.join(items[:most]) + more
+
+
+def hidden_in_kit(lab: LabSpec) -> tuple[int, float] | None:
+    """(number, points) of the hidden tests removed from `lab` when its spec is a student
+    kit's (as its student-kit.toml records them), else None."""
+    try:
+        marker = tomllib.loads((lab.spec_dir / STUDENT_KIT_MARKER).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return int(marker.get("hidden_tests", 0)), float(marker.get("hidden_points", 0))
 
 
 def public_spec(text: str) -> str:
@@ -161,6 +219,11 @@ your work in a separate process and explains what is wrong.
     attn-grade check {first}                             # grades exercises/{first}
     attn-grade check {first} --path {first}.ipynb           # or your Jupyter/Colab notebook
     attn-grade check {first} --lang pt                   # dicas em português
+
+In a Jupyter or Colab notebook, after the cells that define your functions:
+
+    import attn_grade
+    attn_grade.check("{first}")                          # lang="pt": em português
 
 This kit grades the public tests. Hidden tests run at grading, on fresh random
 inputs: pass them by being right, not by matching numbers. The reading list for

@@ -57,7 +57,7 @@ def _status_line(summary: dict[str, Any], _: Callable[[str], str] = str) -> str:
     if summary["mean_percent"] is not None:
         of = " " + _("(of the graded)") if len(summary["statuses"]) > 1 else ""
         line += "; " + _(
-            "mean {mean:g}%, median {median:g}%, full marks {full}{of}"
+            "mean {mean:g}%, median {median:g}%, {full} with full marks{of}"
         ).format(mean=summary["mean_percent"], median=summary["median_percent"],
                  full=summary["full_marks"], of=of)
     return line

@@ -20,29 +20,34 @@ STATUS_WORD = {DONE: N_("done"), IN_PROGRESS: N_("in progress"), NOT_STARTED: N_
 
 def print_progress(progress: Progress, console: Console, lang: str = "en") -> None:
     _ = gettext_for(lang)
+    # readable at 80 columns: each lab's status under its name, the score's details
+    # under it, numbers alone in their columns (headers may wrap, numbers never do), and
+    # the readings still to do listed below the table for the next lab only
     table = Table(
         title=_("Your progress in {folder}").format(folder=_shown(progress.work_folder)),
         title_justify="left",
         expand=True,
     )
-    table.add_column("lab", no_wrap=True)
-    table.add_column(_("status"), no_wrap=True)
-    table.add_column(_("last score"), ratio=2)
-    table.add_column(_("tests"), justify="right", no_wrap=True)
-    table.add_column(_("deliverables"), justify="right", no_wrap=True)
-    table.add_column(_("checklist"), justify="right", no_wrap=True)
-    table.add_column(_("readings"), ratio=2, overflow="fold")
+    table.add_column(_("lab"), no_wrap=True)
+    table.add_column(_("last score"), ratio=1, min_width=14)
+    for header in (_("tests"), _("deliverables"), _("checklist"), _("readings")):
+        table.add_column(header, justify="right", max_width=12)  # a long header wraps
     for lab in progress.labs:
+        name = Text(lab.lab + "\n", style="bold")
+        name.append(_(STATUS_WORD.get(lab.status, lab.status)),
+                    style=STATUS_STYLE.get(lab.status, "yellow"))
         table.add_row(
-            Text(lab.lab, style="bold"),
-            Text(_(STATUS_WORD.get(lab.status, lab.status)), style=STATUS_STYLE.get(lab.status, "yellow")),
+            name,
             _score(lab, _),
             _fraction(lab.tests_passed, lab.tests_total),
             _fraction(lab.deliverables_done if lab.checked_at else None, lab.deliverables_total),
             _fraction(lab.checklist_done, lab.checklist_total) if lab.checklist_total else "-",
-            _readings(lab, _),
+            _fraction(len(lab.readings_ticked), len(lab.readings_cited)),
         )
     console.print(table)
+    unread = _unread(progress.next_lab, _)
+    if unread:
+        console.print(unread)
     console.print(
         "[dim]"
         + _(
@@ -70,18 +75,12 @@ def _fraction(done: int | None, total: int | None) -> str:
     return "-" if done is None or not total else f"{done}/{total}"
 
 
-def _readings(lab: LabProgress, _=str) -> Text:
-    if not lab.readings_cited:
-        return Text("-", style="dim")
-    text = Text(
-        _("{ticked}/{cited} ticked").format(
-            ticked=len(lab.readings_ticked), cited=len(lab.readings_cited)
-        )
-    )
-    unread = [r for r in lab.readings_cited if r not in lab.readings_ticked]
-    if unread:
-        text.append("\n" + _("to read: {ids}").format(ids=", ".join(unread)), style="dim")
-    return text
+def _unread(lab: LabProgress | None, _=str) -> Text | None:
+    """'lab01, still to read: a, b' (the readings its handout cites, not ticked)."""
+    unread = [r for r in lab.readings_cited if r not in lab.readings_ticked] if lab else []
+    if not unread:
+        return None
+    return Text(_("{lab}, still to read: {ids}").format(lab=lab.lab, ids=", ".join(unread)))
 
 
 def _ago(saved_at: float, _=str) -> str:
