@@ -45,7 +45,7 @@ def main() -> None:
     outputs = case.function.outputs
     rows, times = [], []
     for seed in range(args.seeds):
-        seeded = type(case)(case.key, case.function, {**case.args, "data": data, "seed": seed}, test)
+        seeded = type(case)(case.key, case.function, {**{k: v for k, v in case.args.items() if k != "secret"}, "data": data, "seed": seed}, test)
         start = time.perf_counter()
         got = dict(zip(outputs, call_reference(reference.function(case.function.name), seeded)))
         times.append(time.perf_counter() - start)

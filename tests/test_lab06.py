@@ -85,7 +85,8 @@ def test_the_corpus_is_one_file_in_three_places_and_corpus_py_writes_it(lab, tmp
 def test_training_is_deterministic_given_the_seed(lab, ref, case):
     """Same seed, same histories and parameters (up to rounding); another seed, others."""
     data = training_call(lab, case).args[0]
-    with_data = cases.Case(case.key, case.function, {**case.args, "data": data, "steps": 40}, case.test)
+    args = {k: v for k, v in case.args.items() if k != "secret"}  # the grader's, never sent
+    with_data = cases.Case(case.key, case.function, {**args, "data": data, "steps": 40}, case.test)
     first = call_reference(ref.function("train_both"), with_data)
     again = call_reference(ref.function("train_both"), with_data)
     for a, b in zip(first, again):
@@ -337,3 +338,146 @@ def test_numbers_missing_or_unverifiable_earn_nothing(tmp_path):
     local = _numbers(grade(LAB, folder, hidden=False))
     assert local.status == "incomplete" and local.points == 0, local
     assert "which did not run here" in local.message
+
+
+# ------------------------------------------------------------ unearned training points
+# The graded run trains on corpus.txt with a secret substitution of the echoed half, drawn
+# from the run's seed; the public run (corpus.txt itself) is repeated for determinism.
+
+def _train_both_replaced(tmp_path, body: str, files: dict | None = None):
+    """The reference with a train_both of `body` appended (it replaces the real one)."""
+    source = (SOLUTIONS / LAB / "train.py").read_text(encoding="utf-8")
+    folder = copy_reference(LAB, tmp_path / LAB)
+    (folder / "train.py").write_text(source + "\n\n" + body, encoding="utf-8")
+    for name, write in (files or {}).items():
+        write(folder / name)
+    training = _training(grade(LAB, folder, seed=1, deliverables=False, only=[TRAINING]))
+    return training
+
+
+def test_the_graded_run_gets_the_corpus_with_a_secret_substitution(lab, case):
+    from attn_grade.checks.training import training_calls
+
+    public = training_call(lab, case).args[0]
+    secret, again = training_calls(lab, case)
+    assert [len(c.args) for c in (secret, again)] == [5, 5] and not secret.kwargs
+    np.testing.assert_array_equal(again.args[0], public)
+    changed = secret.args[0] != public  # (N, 12): only after the bar, every letter moved
+    assert not changed[:, :7].any() and changed[:, 7:].all()
+    other = training_calls(lab, cases.test_case(lab, case.test, 2))[0].args[0]
+    assert (other != secret.args[0]).any()  # another run, another substitution
+
+
+def test_stored_parameters_of_the_public_task_earn_nothing(ref, lab, case, tmp_path):
+    """Parameters trained offline on corpus.txt, a made-up history, an MLP sabotaged:
+    6/6 before; now they predict the unsubstituted letters: 0."""
+    out = call_reference(ref.function("train_both"), cases.Case(
+        case.key, case.function, {**{k: v for k, v in case.args.items() if k != "secret"},
+                                  "data": training_call(lab, case).args[0]}, case.test))
+    weights = dict(zip(case.function.outputs, out))
+    body = '''
+def train_both(data, steps, lr, seed, vocab_size):
+    import os
+    from bengio import mlp_init_params
+    stored = np.load(os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights.npz"))
+    lm = {n: stored["lm." + n] for n in LM_PARAM_NAMES}
+    mlp = mlp_init_params(vocab_size, seed)
+    mlp["b2"] = np.zeros(vocab_size); mlp["b2"][0] = 30.0
+    return (np.linspace(2.3, 0.97, steps), *(lm[n] for n in LM_PARAM_NAMES),
+            np.full(steps, 30.0), *(mlp[n] for n in MLP_PARAM_NAMES))
+'''
+    training = _train_both_replaced(tmp_path, body, {"weights.npz": lambda p: np.savez(
+        p, **{k: v for k, v in weights.items() if k.startswith("lm.")})})
+    assert (training.status, training.points) == ("failed", 0.0), training.message
+    assert "your MLP's history starts at 30.000" in training.message
+    assert "your attention's history ends at 0.990" in training.message
+
+
+def test_count_based_parameters_without_training_earn_nothing(tmp_path):
+    """No gradient, no Adam: per-position counts and a constant history: 4/6 before."""
+    body = '''
+def train_both(data, steps, lr, seed, vocab_size):
+    from attention_lm import lm_init_params
+    from bengio import mlp_init_params
+    lm = {k: np.zeros_like(v) for k, v in lm_init_params(vocab_size, seed).items()}
+    T = data.shape[1] - 1
+    lm["position_table"][:T, :T] = np.eye(T)
+    counts = np.ones((T, vocab_size))
+    for t in range(T):
+        counts[t] += np.bincount(data[:, t + 1], minlength=vocab_size)
+    lm["w_out"][:T, :] = np.log(counts / counts.sum(axis=1, keepdims=True))
+    mlp = mlp_init_params(vocab_size, seed)
+    mlp["b2"] = np.zeros(vocab_size); mlp["b2"][0] = 30.0
+    return (np.full(steps, 1.9), *(lm[n] for n in LM_PARAM_NAMES),
+            np.full(steps, 30.0), *(mlp[n] for n in MLP_PARAM_NAMES))
+'''
+    training = _train_both_replaced(tmp_path, body)
+    assert (training.status, training.points, training.diagnosis) == ("failed", 0.0, None)
+    assert "your attention's history starts at 1.900" in training.message
+
+
+def test_a_longer_training_cut_to_the_budget_earns_nothing(tmp_path):
+    """4x the steps at 2x the lr, the last `steps` losses returned: 6/6 before."""
+    body = '''
+_fair_train_both = train_both
+
+
+def train_both(data, steps, lr, seed, vocab_size):
+    out = _fair_train_both(data, 4 * steps, 2 * lr, seed, vocab_size)
+    n = 1 + len(LM_PARAM_NAMES)
+    return (out[0][-steps:], *out[1:n], out[n][-steps:], *out[n + 1:])
+'''
+    training = _train_both_replaced(tmp_path, body)
+    assert (training.status, training.points, training.diagnosis) == ("failed", 0.0, None)
+    assert "your attention's history starts at 0.9" in training.message
+
+
+def test_an_untrained_mlp_gives_the_attention_no_comparison_point(tmp_path):
+    """The attention trained, the MLP left at its initial parameters (an honest history
+    of its loss): learns and below, never beats."""
+    body = '''
+def train_both(data, steps, lr, seed, vocab_size):
+    from bengio import mlp_init_params
+    lm, lm_history = train(ATTENTION_LM, data, steps, lr, seed, vocab_size)
+    mlp = mlp_init_params(vocab_size, seed)
+    loss = MLP.loss_and_grads(mlp, data[:, :-1], data[:, 1:])[0]
+    return (lm_history, *(lm[n] for n in LM_PARAM_NAMES),
+            np.full(steps, loss), *(mlp[n] for n in MLP_PARAM_NAMES))
+'''
+    training = _train_both_replaced(tmp_path, body)
+    assert (training.status, training.points, training.diagnosis) == ("failed", 4.0, None)
+    assert "below a trained MLP (its loss at most 2.22)" in training.message.split("not met:")[1]
+
+
+def test_a_nan_history_is_not_the_training(tmp_path):
+    body = '''
+_fair_train_both = train_both
+
+
+def train_both(data, steps, lr, seed, vocab_size):
+    out = list(_fair_train_both(data, steps, lr, seed, vocab_size))
+    out[0] = np.full(steps, np.nan)
+    return tuple(out)
+'''
+    training = _train_both_replaced(tmp_path, body)
+    assert (training.status, training.points, training.diagnosis) == ("failed", 0.0, None)
+    assert "your attention's history holds NaN or inf" in training.message
+
+
+def test_a_training_on_the_global_random_state_is_not_deterministic(tmp_path):
+    """Batches from np.random.randint (the handout forbids it): it trains, but two runs
+    with the same seed differ: the test fails, naming why."""
+    source = (SOLUTIONS / LAB / "train.py").read_text(encoding="utf-8")
+    old = "data[rng.integers(0, len(data), size=batch_size)]"
+    assert old in source
+    folder = copy_reference(LAB, tmp_path / LAB)
+    (folder / "train.py").write_text(
+        source.replace(old, "data[np.random.randint(0, len(data), size=batch_size)]"),
+        encoding="utf-8")
+    training = _training(grade(LAB, folder, seed=1, deliverables=False, only=[TRAINING]))
+    assert (training.status, training.points, training.diagnosis) == (
+        "failed", 0.0, "training-not-deterministic")
+    assert "two runs of train_both with the same arguments gave different results" in \
+        training.message
+    pt = _training(grade(LAB, folder, seed=1, deliverables=False, only=[TRAINING], lang="pt"))
+    assert "np.random.default_rng(seed)" in pt.message

@@ -286,7 +286,8 @@ class _Trained:
     def history_lies(self, gap: float) -> bool:
         """The history claims a loss far below what its parameters give (a forward that
         sees the token it predicts)."""
-        return self.history.size > 0 and self.claims[1] < self.train_loss - gap
+        end = self.claims[1] if self.history.size else math.nan
+        return math.isfinite(end) and end < self.train_loss - gap
 
     def history_problem(self, options: TrainingOptions, uniform: float, lang: str) -> str:
         """Why the history is not the training of these parameters, or "": it must be
@@ -297,16 +298,16 @@ class _Trained:
         if not np.all(np.isfinite(self.history)) or not math.isfinite(self.train_loss):
             return _("your {model}'s history holds NaN or inf: it must hold the loss of each "
                      "step").format(model=name)
-        if abs(start - uniform) > options.max_start_gap:
-            return _("your {model}'s history starts at {start:.3f}, but an untrained model's "
-                     "loss is about {uniform:.3f} (log V): a history starts where its training "
-                     "starts, and holds every step of the budget").format(
-                         model=name, start=start, uniform=uniform)
         if self.history_lies(options.max_history_gap):
             return _("your {model}'s history ends at {claimed:.3f}, but its parameters give "
                      "{loss:.3f} on the same training lines with the reference's forward: your "
                      "forward is not the reference's").format(
                          model=name, claimed=end, loss=self.train_loss)
+        if abs(start - uniform) > options.max_start_gap:
+            return _("your {model}'s history starts at {start:.3f}, but an untrained model's "
+                     "loss is about {uniform:.3f} (log V): a history starts where its training "
+                     "starts, and holds every step of the budget").format(
+                         model=name, start=start, uniform=uniform)
         if end > self.train_loss + options.max_history_gap:
             return _("your {model}'s history ends at {claimed:.3f}, but its parameters give "
                      "{loss:.3f} on the same training lines with the reference's forward: the "
@@ -477,7 +478,9 @@ def _diagnose(result: TestResult, trained: list[_Trained], options: TrainingOpti
             result.diagnosis, result.diagnosed_by = mistake.id, "match"
             result.hint = mistake.hint_pt if lang == "pt" else mistake.hint
             return
-    first, last = trained[0].claims
-    if not met["learns"] and abs(first - last) < options.min_drop:
+    first, last = trained[0].claims  # a history that is not the training's says nothing
+    uniform = math.log(len(options.vocab))
+    if (not met["learns"] and abs(first - last) < options.min_drop
+            and not trained[0].history_problem(options, uniform, lang)):
         result.diagnosis, result.diagnosed_by = "training-never-updates", "match"
         result.hint = (options.hint_pt if lang == "pt" else options.hint) or None
