@@ -481,3 +481,77 @@ def test_a_training_on_the_global_random_state_is_not_deterministic(tmp_path):
         training.message
     pt = _training(grade(LAB, folder, seed=1, deliverables=False, only=[TRAINING], lang="pt"))
     assert "np.random.default_rng(seed)" in pt.message
+
+
+# ------------------------------------------------------------ the kit's scripts
+def _run(folder, *argv):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, *argv], cwd=folder, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_from_lab05_checks_every_pasted_piece(tmp_path):
+    """The reference passes each of the six pieces; a wrong one says WRONG, a raising one
+    says so, and the others are still checked; the stub says what is not pasted yet."""
+    folder = copy_reference(LAB, tmp_path / LAB)
+    pieces = ("scaled_dot_product_attention", "softmax_backward", "attention_backward",
+              "linear_backward", "mha_backward", "cross_entropy")
+    done = _run(folder, "from_lab05.py")
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    assert [line.split(":")[0] for line in done.stdout.splitlines()] == list(pieces)
+    assert done.stdout.count(" ok\n") == 6, done.stdout
+    source = (folder / "from_lab05.py").read_text(encoding="utf-8")
+    source = source.replace("return dq, dk, dv\n", "return dq, dk, 2 * dv\n", 1)
+    source = source.replace("loss = -np.sum(picked) / targets.size", "loss = picked[7]", 1)
+    (folder / "from_lab05.py").write_text(source, encoding="utf-8")
+    wrong = _run(folder, "from_lab05.py").stdout
+    assert "attention_backward: largest error" in wrong and "WRONG" in wrong, wrong
+    assert "cross_entropy: raised IndexError" in wrong and "mha_backward" in wrong, wrong
+    stub = tmp_path / "stub" / "from_lab05.py"
+    stub.parent.mkdir()
+    stub.write_text(committed(f"exercises/{LAB}/from_lab05.py"), encoding="utf-8")
+    assert _run(stub.parent, "from_lab05.py").stdout.count("not pasted yet") == 6
+
+
+@pytest.mark.parametrize("argv, error", [
+    (["--steps", "0"], "--steps must be at least 1, got 0"),
+    (["--steps", "-3"], "--steps must be at least 1, got -3"),
+    (["--lr", "0"], "--lr must be positive, got 0.0"),
+])
+def test_train_py_refuses_a_budget_it_cannot_train_in_one_line(argv, error, tmp_path):
+    folder = copy_reference(LAB, tmp_path / LAB)
+    done = _run(folder, "train.py", *argv)
+    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].endswith(error)
+    assert "Traceback" not in done.stderr and "Warning" not in done.stderr
+
+
+def test_train_py_measures_the_held_out_loss_in_batches(ref, tmp_path):
+    """The given mean_loss: batches of 256 rows give the one-batch value (a long --text
+    no longer needs its whole held-out split's logits at once)."""
+    import sys
+
+    sys.path.insert(0, str(SOLUTIONS / LAB))
+    try:
+        import train as given
+    finally:
+        sys.path.remove(str(SOLUTIONS / LAB))
+    rows = np.random.default_rng(0).integers(0, 10, size=(700, 12))
+    params = {"C": np.random.default_rng(1).normal(size=(10, 8)),
+              "W1": np.random.default_rng(2).normal(size=(24, 6)), "b1": np.zeros(6),
+              "W2": np.random.default_rng(3).normal(size=(6, 10)), "b2": np.zeros(10)}
+    forward = ref.function("mlp_forward")
+    assert given.mean_loss(forward, params, rows) == pytest.approx(
+        mean_loss(forward, params, rows), rel=1e-12)
+
+
+def test_the_example_sentence_token_ids_are_int64_as_the_spec_says(lab):
+    from attn_grade.stubs import example_module
+
+    source = example_module(lab)
+    assert 'TOKEN_IDS = np.array([[0, 4, 3, 9, 2, 5, 1, 4, 3, 9, 2]], dtype="int64")' in source
+    assert committed(f"exercises/{LAB}/example_sentence.py") == source
+    namespace: dict = {}
+    exec(source, namespace)  # noqa: S102 - the kit's own generated file
+    assert namespace["TOKEN_IDS"].dtype == np.int64
