@@ -19,24 +19,41 @@ A lab declares one as a test of kind "training" (labspec.TEST_KINDS):
     min_drop = 0.1                     # learns: held-out loss below log(V) by this much
     max_loss = 1.2                     # below: the model's held-out loss at most this
     min_margin = 0.6                   # beats: the baseline's held-out loss minus the model's
-    max_history_gap = 0.3              # a history this far below its parameters' loss is a lie
+    max_history_gap = 0.3              # a history this far from its parameters' loss is not theirs
+    max_start_gap = 0.3                # a history starts this close to log(V) (untrained)
+    baseline_max_loss = 2.22           # beats: only a baseline trained at least this far
+    substitute = { letters = "abcdefgh", after = "|", key = "secret" }   # the graded task
     credit = { learns = 2, below = 2, beats = 2 }   # points of each outcome; they sum to points
     hint = "..."                       # shown when the model did not learn at all
     hint_pt = "..."
 
 A training test is hidden: it runs only where the reference is (its forward judges, its
-folder holds the held-out lines), never on a student kit's frozen data.
+folder holds the held-out lines), never on a student kit's frozen data. `key` names an
+argument of the test (e.g. `args.secret = { integers = [4], ... }`, drawn from the run's
+seed) that picks the substitution; it is never sent to the student's process.
 
-The student's process gets the training rows (never the held-out ones) and returns, for
-each model, its loss history and its trained parameters as plain arrays, named by the
-function's outputs (`prefix` + parameter name). After the process is gone, each model's
-parameters are judged with the REFERENCE forward (`forward`, a function of the lab) on the
-held-out lines: a fast or wrong forward of the student's cannot fake a low loss. A
-history that claims a loss far below what the reference forward gives on the training
-lines with the same parameters names the `mismatch` mistake (a model that sees the
-token it predicts); such a baseline voids the comparison. The result records both held-out
-losses by model name (TestResult.outcome), for a report-numbers deliverable to check the
-numbers a student quotes (deliverables.py).
+The student's process gets training rows (never the held-out ones) three times, one call
+each (training_calls; grading.py adds them):
+- the graded run: the data with a derangement of `letters` applied after the first
+  `after` of each line (for lab06, the echoed half goes through a secret letter
+  substitution). Parameters trained beforehand, or made by hand, for the public data
+  predict the unsubstituted letters: a model must learn the run's task from its lines;
+- the public run: the data file itself, as the student's own `python train.py` runs it;
+  its held-out losses (of the unsubstituted held-out lines) are recorded by model name
+  (TestResult.outcome), for a report-numbers deliverable to check the numbers a student
+  quotes (deliverables.py);
+- the public run again: both must agree (up to rounding), or the test fails (training
+  must be deterministic given the seed: no global random state, no clock).
+Each run returns, for each model, its loss history and its trained parameters as plain
+arrays, named by the function's outputs (`prefix` + parameter name). After the process is
+gone, each model's parameters are judged with the REFERENCE forward (`forward`, a function
+of the lab) on the held-out lines: a fast or wrong forward of the student's cannot fake a
+low loss. A model earns points only with a history that is its training's: finite,
+starting within `max_start_gap` of log(V), ending within `max_history_gap` of the loss the
+reference forward gives its parameters on the training lines. A history that claims far
+less names the `mismatch` mistake (a model that sees the token it predicts). "beats"
+needs a trained baseline too (held-out loss at most `baseline_max_loss`), so sabotaging
+the baseline earns nothing.
 """
 
 from __future__ import annotations
