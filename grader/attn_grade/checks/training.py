@@ -383,6 +383,7 @@ def judge_training(
     public = [_unpack(dict(zip(function.outputs, outcome.outputs)), m) for m in models]
     for t in public:
         t.heldout_loss = mean_loss(expectation.forwards[t.model.name], t.params, expectation.heldout)
+        t.train_loss = mean_loss(expectation.forwards[t.model.name], t.params, expectation.train)
     trained = [_unpack(dict(zip(function.outputs, others[0].outputs)), m) for m in models]
     for t in trained:
         forward = expectation.forwards[t.model.name]
@@ -483,15 +484,19 @@ def _grade(result: TestResult, trained: list[_Trained], public: list[_Trained],
                            data=options.data, losses=", ".join(
                                f"{t.model.named(lang)} {t.heldout_loss:.3f}" for t in public)))
     result.message = "\n".join(lines)
-    _diagnose(result, trained, options, expectation, lang, met)
+    _diagnose(result, trained, public, options, expectation, lang, met)
     return result
 
 
-def _diagnose(result: TestResult, trained: list[_Trained], options: TrainingOptions,
-              expectation: TrainingExpectation, lang: str, met: dict[str, bool]) -> None:
-    for t in trained:
+def _diagnose(result: TestResult, trained: list[_Trained], public: list[_Trained],
+              options: TrainingOptions, expectation: TrainingExpectation, lang: str,
+              met: dict[str, bool]) -> None:
+    for t, same in zip(trained, public):
         mistake = expectation.mistakes.get(t.model.mismatch)
-        if mistake is not None and t.history_lies(options.max_history_gap):
+        # a forward that sees the future lies on any lines; parameters made for the
+        # public lines alone (stored, not trained here) lie on the graded run's only
+        if mistake is not None and t.history_lies(options.max_history_gap) \
+                and same.history_lies(options.max_history_gap):
             result.diagnosis, result.diagnosed_by = mistake.id, "match"
             result.hint = mistake.hint_pt if lang == "pt" else mistake.hint
             return
