@@ -556,3 +556,20 @@ def test_the_example_sentence_token_ids_are_int64_as_the_spec_says(lab):
     namespace: dict = {}
     exec(source, namespace)  # noqa: S102 - the kit's own generated file
     assert namespace["TOKEN_IDS"].dtype == np.int64
+
+
+def test_the_held_out_lines_come_from_no_seed_a_student_can_guess():
+    """heldout.txt was once corpus.echo_lines(400, 6): now from a seed recorded nowhere.
+    Neither a shipped seed nor any small one gives its first lines (the first rows of
+    echo_lines do not depend on the count)."""
+    import sys
+
+    sys.path.insert(0, str(SOLUTIONS / LAB))
+    try:
+        import corpus
+    finally:
+        sys.path.remove(str(SOLUTIONS / LAB))
+    lines = (SOLUTIONS / LAB / "heldout.txt").read_text(encoding="utf-8").split()
+    assert len(lines) == 400 and all(len(line) == 11 and line[5] == "|" for line in lines)
+    shipped = {corpus.CORPUS_SEED, corpus.CHECK_SEED, 6}
+    assert not [s for s in shipped | set(range(5000)) if corpus.echo_lines(3, s) == lines[:3]]
