@@ -5,7 +5,8 @@ how its held-out losses spread over seeds (where lab.toml's thresholds come from
     python benchmarks/bench_lab06_training.py --seeds 10
 
 For each seed, the reference's train_both runs in this process with the test's budget
-(steps, lr) and the test's data; its parameters are judged exactly as the grader judges
+(steps, lr) on the graded run's data (corpus.txt with a secret substitution drawn from
+the seed, as a grading with that seed draws it), training seed = that seed; its parameters are judged exactly as the grader judges
 a student's (checks/training.py: the reference forwards on the held-out lines). Then one
 `attn-grade check lab06` of the reference, timed as a whole.
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from attn_grade.cases import test_case
-from attn_grade.checks.training import mean_loss, read_lines, training_options
+from attn_grade.checks.training import mean_loss, read_lines, substituted, training_options
 from attn_grade.expected import call_reference
 from attn_grade.labspec import load_lab
 from attn_grade.reference import find_solutions, load_reference
@@ -44,15 +45,21 @@ def main() -> None:
     heldout = read_lines(reference.folder / options.heldout, options.vocab, options.line_start)
     outputs = case.function.outputs
     rows, times = [], []
+    sub = options.substitution
     for seed in range(args.seeds):
-        seeded = type(case)(case.key, case.function, {**case.args, "data": data, "seed": seed}, test)
+        # the graded run: the run's secret substitution (drawn per seed here) on both files
+        key = test_case(lab, test, seed).args[sub.key]
+        secret = substituted(data, options.vocab, sub, key)
+        secret_heldout = substituted(heldout, options.vocab, sub, key)
+        given = {k: v for k, v in case.args.items() if k != sub.key}  # never sent
+        seeded = type(case)(case.key, case.function, {**given, "data": secret, "seed": seed}, test)
         start = time.perf_counter()
         got = dict(zip(outputs, call_reference(reference.function(case.function.name), seeded)))
         times.append(time.perf_counter() - start)
         losses = []
         for model in (options.model, options.baseline):
             params = {k[len(model.prefix):]: v for k, v in got.items() if k.startswith(model.prefix)}
-            losses.append(mean_loss(reference.function(model.forward), params, heldout))
+            losses.append(mean_loss(reference.function(model.forward), params, secret_heldout))
         rows.append(losses)
     lm, mlp = np.array(rows).T
     gap = mlp - lm

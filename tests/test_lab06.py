@@ -85,7 +85,8 @@ def test_the_corpus_is_one_file_in_three_places_and_corpus_py_writes_it(lab, tmp
 def test_training_is_deterministic_given_the_seed(lab, ref, case):
     """Same seed, same histories and parameters (up to rounding); another seed, others."""
     data = training_call(lab, case).args[0]
-    with_data = cases.Case(case.key, case.function, {**case.args, "data": data, "steps": 40}, case.test)
+    args = {k: v for k, v in case.args.items() if k != "secret"}  # the grader's, never sent
+    with_data = cases.Case(case.key, case.function, {**args, "data": data, "steps": 40}, case.test)
     first = call_reference(ref.function("train_both"), with_data)
     again = call_reference(ref.function("train_both"), with_data)
     for a, b in zip(first, again):
@@ -337,3 +338,241 @@ def test_numbers_missing_or_unverifiable_earn_nothing(tmp_path):
     local = _numbers(grade(LAB, folder, hidden=False))
     assert local.status == "incomplete" and local.points == 0, local
     assert "which did not run here" in local.message
+
+
+# ------------------------------------------------------------ unearned training points
+# The graded run trains on corpus.txt with a secret substitution of the echoed half, drawn
+# from the run's seed; the public run (corpus.txt itself) is repeated for determinism.
+
+def _train_both_replaced(tmp_path, body: str, files: dict | None = None):
+    """The reference with a train_both of `body` appended (it replaces the real one)."""
+    source = (SOLUTIONS / LAB / "train.py").read_text(encoding="utf-8")
+    folder = copy_reference(LAB, tmp_path / LAB)
+    (folder / "train.py").write_text(source + "\n\n" + body, encoding="utf-8")
+    for name, write in (files or {}).items():
+        write(folder / name)
+    training = _training(grade(LAB, folder, seed=1, deliverables=False, only=[TRAINING]))
+    return training
+
+
+def test_the_graded_run_gets_the_corpus_with_a_secret_substitution(lab, case):
+    from attn_grade.checks.training import training_calls
+
+    public = training_call(lab, case).args[0]
+    secret, again = training_calls(lab, case)
+    assert [len(c.args) for c in (secret, again)] == [5, 5] and not secret.kwargs
+    np.testing.assert_array_equal(again.args[0], public)
+    changed = secret.args[0] != public  # (N, 12): only after the bar, every letter moved
+    assert not changed[:, :7].any() and changed[:, 7:].all()
+    other = training_calls(lab, cases.test_case(lab, case.test, 2))[0].args[0]
+    assert (other != secret.args[0]).any()  # another run, another substitution
+
+
+def test_stored_parameters_of_the_public_task_earn_nothing(ref, lab, case, tmp_path):
+    """Parameters trained offline on corpus.txt, a made-up history, an MLP sabotaged:
+    6/6 before; now they predict the unsubstituted letters: 0."""
+    out = call_reference(ref.function("train_both"), cases.Case(
+        case.key, case.function, {**{k: v for k, v in case.args.items() if k != "secret"},
+                                  "data": training_call(lab, case).args[0]}, case.test))
+    weights = dict(zip(case.function.outputs, out))
+    body = '''
+def train_both(data, steps, lr, seed, vocab_size):
+    import os
+    from bengio import mlp_init_params
+    stored = np.load(os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights.npz"))
+    lm = {n: stored["lm." + n] for n in LM_PARAM_NAMES}
+    mlp = mlp_init_params(vocab_size, seed)
+    mlp["b2"] = np.zeros(vocab_size); mlp["b2"][0] = 30.0
+    return (np.linspace(2.3, 0.97, steps), *(lm[n] for n in LM_PARAM_NAMES),
+            np.full(steps, 30.0), *(mlp[n] for n in MLP_PARAM_NAMES))
+'''
+    training = _train_both_replaced(tmp_path, body, {"weights.npz": lambda p: np.savez(
+        p, **{k: v for k, v in weights.items() if k.startswith("lm.")})})
+    # not diagnosed as a forward that sees the future: the public run's history is honest
+    assert (training.status, training.points, training.diagnosis) == ("failed", 0.0, None)
+    assert "your MLP's history starts at 30.000" in training.message
+    assert "your attention's history ends at 0.990" in training.message
+
+
+def test_count_based_parameters_without_training_earn_nothing(tmp_path):
+    """No gradient, no Adam: per-position counts and a constant history: 4/6 before."""
+    body = '''
+def train_both(data, steps, lr, seed, vocab_size):
+    from attention_lm import lm_init_params
+    from bengio import mlp_init_params
+    lm = {k: np.zeros_like(v) for k, v in lm_init_params(vocab_size, seed).items()}
+    T = data.shape[1] - 1
+    lm["position_table"][:T, :T] = np.eye(T)
+    counts = np.ones((T, vocab_size))
+    for t in range(T):
+        counts[t] += np.bincount(data[:, t + 1], minlength=vocab_size)
+    lm["w_out"][:T, :] = np.log(counts / counts.sum(axis=1, keepdims=True))
+    mlp = mlp_init_params(vocab_size, seed)
+    mlp["b2"] = np.zeros(vocab_size); mlp["b2"][0] = 30.0
+    return (np.full(steps, 1.9), *(lm[n] for n in LM_PARAM_NAMES),
+            np.full(steps, 30.0), *(mlp[n] for n in MLP_PARAM_NAMES))
+'''
+    training = _train_both_replaced(tmp_path, body)
+    assert (training.status, training.points, training.diagnosis) == ("failed", 0.0, None)
+    assert "your attention's history starts at 1.900" in training.message
+
+
+def test_a_longer_training_cut_to_the_budget_earns_nothing(tmp_path):
+    """4x the steps at 2x the lr, the last `steps` losses returned: 6/6 before."""
+    body = '''
+_fair_train_both = train_both
+
+
+def train_both(data, steps, lr, seed, vocab_size):
+    out = _fair_train_both(data, 4 * steps, 2 * lr, seed, vocab_size)
+    n = 1 + len(LM_PARAM_NAMES)
+    return (out[0][-steps:], *out[1:n], out[n][-steps:], *out[n + 1:])
+'''
+    training = _train_both_replaced(tmp_path, body)
+    assert (training.status, training.points, training.diagnosis) == ("failed", 0.0, None)
+    assert "your attention's history starts at 0.9" in training.message
+
+
+def test_an_untrained_mlp_gives_the_attention_no_comparison_point(tmp_path):
+    """The attention trained, the MLP left at its initial parameters (an honest history
+    of its loss): learns and below, never beats."""
+    body = '''
+def train_both(data, steps, lr, seed, vocab_size):
+    from bengio import mlp_init_params
+    lm, lm_history = train(ATTENTION_LM, data, steps, lr, seed, vocab_size)
+    mlp = mlp_init_params(vocab_size, seed)
+    loss = MLP.loss_and_grads(mlp, data[:, :-1], data[:, 1:])[0]
+    return (lm_history, *(lm[n] for n in LM_PARAM_NAMES),
+            np.full(steps, loss), *(mlp[n] for n in MLP_PARAM_NAMES))
+'''
+    training = _train_both_replaced(tmp_path, body)
+    assert (training.status, training.points, training.diagnosis) == ("failed", 4.0, None)
+    assert "below a trained MLP (its loss at most 2.22)" in training.message.split("not met:")[1]
+
+
+def test_a_nan_history_is_not_the_training(tmp_path):
+    body = '''
+_fair_train_both = train_both
+
+
+def train_both(data, steps, lr, seed, vocab_size):
+    out = list(_fair_train_both(data, steps, lr, seed, vocab_size))
+    out[0] = np.full(steps, np.nan)
+    return tuple(out)
+'''
+    training = _train_both_replaced(tmp_path, body)
+    assert (training.status, training.points, training.diagnosis) == ("failed", 0.0, None)
+    assert "your attention's history holds NaN or inf" in training.message
+
+
+def test_a_training_on_the_global_random_state_is_not_deterministic(tmp_path):
+    """Batches from np.random.randint (the handout forbids it): it trains, but two runs
+    with the same seed differ: the test fails, naming why."""
+    source = (SOLUTIONS / LAB / "train.py").read_text(encoding="utf-8")
+    old = "data[rng.integers(0, len(data), size=batch_size)]"
+    assert old in source
+    folder = copy_reference(LAB, tmp_path / LAB)
+    (folder / "train.py").write_text(
+        source.replace(old, "data[np.random.randint(0, len(data), size=batch_size)]"),
+        encoding="utf-8")
+    result = grade(LAB, folder, seed=1)
+    training = _training(result)
+    assert (training.status, training.points, training.diagnosis) == (
+        "failed", 0.0, "training-not-deterministic")
+    item = next(i for i in result.checklist if "deterministic given the seed" in i.text)
+    assert item.status == "not-verified", item
+    assert "two runs of train_both with the same arguments gave different results" in \
+        training.message
+    pt = _training(grade(LAB, folder, seed=1, deliverables=False, only=[TRAINING], lang="pt"))
+    assert "np.random.default_rng(seed)" in pt.message
+
+
+# ------------------------------------------------------------ the kit's scripts
+def _run(folder, *argv):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, *argv], cwd=folder, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_from_lab05_checks_every_pasted_piece(tmp_path):
+    """The reference passes each of the six pieces; a wrong one says WRONG, a raising one
+    says so, and the others are still checked; the stub says what is not pasted yet."""
+    folder = copy_reference(LAB, tmp_path / LAB)
+    pieces = ("scaled_dot_product_attention", "softmax_backward", "attention_backward",
+              "linear_backward", "mha_backward", "cross_entropy")
+    done = _run(folder, "from_lab05.py")
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    assert [line.split(":")[0] for line in done.stdout.splitlines()] == list(pieces)
+    assert done.stdout.count(" ok\n") == 6, done.stdout
+    source = (folder / "from_lab05.py").read_text(encoding="utf-8")
+    source = source.replace("return dq, dk, dv\n", "return dq, dk, 2 * dv\n", 1)
+    source = source.replace("loss = -np.sum(picked) / targets.size", "loss = picked[7]", 1)
+    (folder / "from_lab05.py").write_text(source, encoding="utf-8")
+    wrong = _run(folder, "from_lab05.py").stdout
+    assert "attention_backward: largest error" in wrong and "WRONG" in wrong, wrong
+    assert "cross_entropy: raised IndexError" in wrong and "mha_backward" in wrong, wrong
+    stub = tmp_path / "stub" / "from_lab05.py"
+    stub.parent.mkdir()
+    stub.write_text(committed(f"exercises/{LAB}/from_lab05.py"), encoding="utf-8")
+    assert _run(stub.parent, "from_lab05.py").stdout.count("not pasted yet") == 6
+
+
+@pytest.mark.parametrize("argv, error", [
+    (["--steps", "0"], "--steps must be at least 1, got 0"),
+    (["--steps", "-3"], "--steps must be at least 1, got -3"),
+    (["--lr", "0"], "--lr must be positive, got 0.0"),
+])
+def test_train_py_refuses_a_budget_it_cannot_train_in_one_line(argv, error, tmp_path):
+    folder = copy_reference(LAB, tmp_path / LAB)
+    done = _run(folder, "train.py", *argv)
+    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].endswith(error)
+    assert "Traceback" not in done.stderr and "Warning" not in done.stderr
+
+
+def test_train_py_measures_the_held_out_loss_in_batches(ref, tmp_path):
+    """The given mean_loss: batches of 256 rows give the one-batch value (a long --text
+    no longer needs its whole held-out split's logits at once)."""
+    import sys
+
+    sys.path.insert(0, str(SOLUTIONS / LAB))
+    try:
+        import train as given
+    finally:
+        sys.path.remove(str(SOLUTIONS / LAB))
+    rows = np.random.default_rng(0).integers(0, 10, size=(700, 12))
+    params = {"C": np.random.default_rng(1).normal(size=(10, 8)),
+              "W1": np.random.default_rng(2).normal(size=(24, 6)), "b1": np.zeros(6),
+              "W2": np.random.default_rng(3).normal(size=(6, 10)), "b2": np.zeros(10)}
+    forward = ref.function("mlp_forward")
+    assert given.mean_loss(forward, params, rows) == pytest.approx(
+        mean_loss(forward, params, rows), rel=1e-12)
+
+
+def test_the_example_sentence_token_ids_are_int64_as_the_spec_says(lab):
+    from attn_grade.stubs import example_module
+
+    source = example_module(lab)
+    assert 'TOKEN_IDS = np.array([[0, 4, 3, 9, 2, 5, 1, 4, 3, 9, 2]], dtype="int64")' in source
+    assert committed(f"exercises/{LAB}/example_sentence.py") == source
+    namespace: dict = {}
+    exec(source, namespace)  # noqa: S102 - the kit's own generated file
+    assert namespace["TOKEN_IDS"].dtype == np.int64
+
+
+def test_the_held_out_lines_come_from_no_seed_a_student_can_guess():
+    """heldout.txt was once corpus.echo_lines(400, 6): now from a seed recorded nowhere.
+    Neither a shipped seed nor any small one gives its first lines (the first rows of
+    echo_lines do not depend on the count)."""
+    import sys
+
+    sys.path.insert(0, str(SOLUTIONS / LAB))
+    try:
+        import corpus
+    finally:
+        sys.path.remove(str(SOLUTIONS / LAB))
+    lines = (SOLUTIONS / LAB / "heldout.txt").read_text(encoding="utf-8").split()
+    assert len(lines) == 400 and all(len(line) == 11 and line[5] == "|" for line in lines)
+    shipped = {corpus.CORPUS_SEED, corpus.CHECK_SEED, 6}
+    assert not [s for s in shipped | set(range(5000)) if corpus.echo_lines(3, s) == lines[:3]]

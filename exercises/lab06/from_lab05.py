@@ -6,7 +6,8 @@ attention_backward, linear_backward, mha_backward and cross_entropy of lab05).
 Everything else here is given, as in lab05's forward.py. The attention language model
 (attention_lm.py) and the Bengio MLP (bengio.py) are built on these.
 
-Run me as a script to check them against numerical gradients: ``python from_lab05.py``.
+Run me as a script to check every piece you pasted against numerical gradients (the
+attention forward against the plain formula): ``python from_lab05.py``.
 """
 
 import numpy as np
@@ -155,10 +156,88 @@ def numerical_gradient(f, x, eps=1e-6):
     return grad
 
 
+def _max_error(got, want):
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    return np.inf if got.shape != want.shape else float(np.abs(got - want).max(initial=0.0))
+
+
+def check_pieces(seed=0):
+    """Every piece you pasted, checked against numerical gradients (the forward against
+    the plain formula): {name: a function returning the largest error, inf for a wrong
+    shape} (given).
+
+    Shapes:
+        q (2, 3, 4), k and v (2, 5, 4), a mask (3, 5) where every row attends somewhere;
+        an MHA of 2 heads, D = 4, on x_q (2, 3, 4) and x_kv (2, 5, 4); logits (2, 3, 6)
+    """
+    rng = np.random.default_rng(seed)
+    q, k, v = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 5, 4)), rng.normal(size=(2, 5, 4))
+    mask = np.tril(np.ones((3, 5), dtype=bool), k=2)  # (L, S)
+    dout = rng.normal(size=(2, 3, 4))
+    probs, dprobs = softmax(rng.normal(size=(3, 5))), rng.normal(size=(3, 5))
+    x, w, b = rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 5)), rng.normal(size=5)
+    dy = rng.normal(size=(2, 3, 5))
+    params = {f"{kind}_{n}": rng.normal(size=(4, 4) if kind == "w" else 4) * 0.5
+              for n in "qkvo" for kind in "wb"}
+    x_q, x_kv = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 5, 4))
+    logits, targets = rng.normal(size=(2, 3, 6)), rng.integers(0, 6, size=(2, 3))
+
+    def attention():
+        scores = np.where(mask, q @ np.swapaxes(k, -1, -2) / 2.0, -np.inf)  # (2, L, S)
+        plain = softmax(scores)  # (2, L, S)
+        out, weights = scaled_dot_product_attention(q, k, v, mask)
+        return max(_max_error(weights, plain), _max_error(out, plain @ v))
+
+    def softmax_back():
+        numeric = numerical_gradient(lambda z: np.sum(softmax(z) * dprobs), np.log(probs))
+        return _max_error(softmax_backward(dprobs, probs), numeric)
+
+    def attention_back():
+        def loss(q_, k_, v_):
+            return np.sum(scaled_dot_product_attention(q_, k_, v_, mask)[0] * dout)
+        dq, dk, dv = attention_backward(dout, q, k, v, mask)
+        return max(_max_error(dq, numerical_gradient(lambda z: loss(z, k, v), q)),
+                   _max_error(dk, numerical_gradient(lambda z: loss(q, z, v), k)),
+                   _max_error(dv, numerical_gradient(lambda z: loss(q, k, z), v)))
+
+    def linear_back():
+        dx, dw, db = linear_backward(dy, x, w)
+        return max(_max_error(dx, numerical_gradient(lambda z: np.sum(linear(z, w, b) * dy), x)),
+                   _max_error(dw, numerical_gradient(lambda z: np.sum(linear(x, z, b) * dy), w)),
+                   _max_error(db, numerical_gradient(lambda z: np.sum(linear(x, w, z) * dy), b)))
+
+    def mha_back():
+        values = {"x_q": x_q, "x_kv": x_kv, **params}
+
+        def loss(name, value):
+            given = {**values, name: value}
+            p = {n: given[n] for n in params}
+            return np.sum(mha_forward(given["x_q"], given["x_kv"], p, 2, mask)[0] * dout)
+        grads = mha_backward(dout, x_q, x_kv, params, 2, mask)
+        return max(_max_error(g, numerical_gradient(lambda z, n=name[1:]: loss(n, z),
+                                                    values[name[1:]]))
+                   for name, g in zip(MHA_GRADIENTS, grads))
+
+    def cross_entropy_both():
+        loss, dlogits = cross_entropy(logits, targets)
+        log_probs = np.log(softmax(logits))  # (2, 3, 6)
+        plain = -np.take_along_axis(log_probs, targets[..., None], -1).mean()
+        numeric = numerical_gradient(lambda z: cross_entropy(z, targets)[0], logits)
+        return max(abs(float(loss) - plain), _max_error(dlogits, numeric))
+
+    return {"scaled_dot_product_attention": attention, "softmax_backward": softmax_back,
+            "attention_backward": attention_back, "linear_backward": linear_back,
+            "mha_backward": mha_back, "cross_entropy": cross_entropy_both}
+
+
 if __name__ == "__main__":
-    rng = np.random.default_rng(0)
-    x, w = rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 5))
-    dout = rng.normal(size=(2, 3, 5))
-    dx, dw, db = linear_backward(dout, x, w)
-    numeric = numerical_gradient(lambda w_: np.sum(linear(x, w_, np.zeros(5)) * dout), w)
-    print("linear_backward dw: max |numerical - yours| =", np.abs(numeric - dw).max())
+    for name, check in check_pieces().items():
+        try:
+            error = check()
+        except NotImplementedError:
+            print(f"{name}: not pasted yet")
+            continue
+        except Exception as exc:  # noqa: BLE001 - your piece raised: say which, go on
+            print(f"{name}: raised {type(exc).__name__}: {exc}")
+            continue
+        print(f"{name}: largest error {error:.1e}  {'ok' if error < 1e-6 else 'WRONG'}")

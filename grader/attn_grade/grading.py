@@ -18,7 +18,7 @@ from attn_grade import deliverables as dl
 from attn_grade.cases import EXAMPLE_KEY, Case, test_case
 from attn_grade.checks.gradient import gradient_calls, judge_gradient
 from attn_grade.checks.speed import judge_speed, speed_call
-from attn_grade.checks.training import judge_training, training_call
+from attn_grade.checks.training import judge_training, training_call, training_calls
 from attn_grade.compare import compare
 from attn_grade.diagnose import MODIFIES_INPUT, diagnose, modified_inputs
 from attn_grade.errors import LabSpecError, ReferenceMissingError, UsageError
@@ -132,6 +132,7 @@ def _grade_folder(
         probes = {c.key: probe_calls(lab, c) for c in cases}
         calls = [_call(lab, c) for c in cases]
         calls += [g for c in cases for g in gradient_calls(lab, c)]  # a gradient test's forward
+        calls += [t for c in cases for t in training_calls(lab, c)]  # a training test's runs
         calls += [p.call(key) for key, ps in probes.items() for p in ps]
         record = run_calls(submission, calls, limits)
         runs = {f.result().spec.id: f.result() for f in script_runs}
@@ -210,7 +211,8 @@ def _judge_kind(
     if case.test.kind == "gradient":
         return judge_gradient(lab, case, outcome, expectation, lang, probes, judge)
     if case.test.kind == "training":
-        return judge_training(lab, case, outcome, expectation, lang, judge)
+        return judge_training(lab, case, outcome, expectation, lang, judge,
+                              probes.outcomes if probes else None)
     return judge(lab, case, outcome, expectation, lang, probes)
 
 

@@ -72,7 +72,8 @@ def example_module(lab: LabSpec) -> str | None:
     ]
     for name, gen in lab.example.args.items():
         if "array" in gen:
-            lines.append(f"{name.upper()} = np.array({json.dumps(gen['array'])}, dtype=float)")
+            dtype = f'"{gen["dtype"]}"' if gen.get("dtype") else "float"  # as the spec says
+            lines.append(f"{name.upper()} = np.array({json.dumps(gen['array'])}, dtype={dtype})")
     return "\n".join(lines) + "\n"
 
 

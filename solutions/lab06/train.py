@@ -67,18 +67,22 @@ def train_both(data, steps, lr, seed, vocab_size):
     ### END SOLUTION
 
 
-def mean_loss(forward, params, data):
+def mean_loss(forward, params, data, batch_size=256):
     """The mean next-token cross-entropy of `data` under a model's forward (given).
 
     Shapes:
         data: int (N, L); forward(data[:, :-1], params): logits (N, L - 1, V), or a tuple
         whose first item they are (lm_forward); returns: a float
     """
-    logits = forward(data[:, :-1], params)
-    logits = logits[0] if isinstance(logits, tuple) else logits  # (N, L - 1, V)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))  # (N, L - 1, V)
-    return float(-np.take_along_axis(log_probs, data[:, 1:, None], axis=-1).mean())
+    total = 0.0
+    for start in range(0, len(data), batch_size):  # in batches: a long text fits in memory
+        rows = data[start:start + batch_size]  # (b, L)
+        logits = forward(rows[:, :-1], params)
+        logits = logits[0] if isinstance(logits, tuple) else logits  # (b, L - 1, V)
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))  # (b, L - 1, V)
+        total += -np.take_along_axis(log_probs, rows[:, 1:, None], axis=-1).sum()
+    return float(total / (len(data) * (data.shape[1] - 1)))
 
 
 def main():
@@ -90,6 +94,10 @@ def main():
     parser.add_argument("--lr", type=float, default=0.005)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.steps < 1:
+        parser.error(f"--steps must be at least 1, got {args.steps}")
+    if not args.lr > 0:
+        parser.error(f"--lr must be positive, got {args.lr}")
     if args.text:
         try:
             with open(args.text, encoding="utf-8") as f:
