@@ -983,3 +983,32 @@ def test_the_gradcheck_tables_verdicts_in_portuguese():
         ("failed", "the grader could not measure attention_backward dq: attention_backward: "
                    "it did not run"),
     ]
+
+
+def test_a_wrong_return_is_worded_in_the_report_language(tmp_path):
+    """The student process reports what came back (a type and a length); the grader words
+    it, so a list of 3 where (out, weights) was expected reads in Portuguese too."""
+    folder = _wrong_submission(tmp_path)
+    (folder / "attention.py").write_text(
+        "import numpy as np\n\n\ndef scaled_dot_product_attention(q, k, v, mask=None):\n"
+        "    return [q, k, v]\n"
+    )
+    english = " ".join(_check(folder, "en").split())
+    portuguese = " ".join(_check(folder, "pt").split())
+    assert "scaled_dot_product_attention returned a list of 3" in english
+    assert "scaled_dot_product_attention devolveu um list de 3 elementos" in portuguese
+    assert "a list of 3" not in portuguese
+
+
+def test_a_signature_with_prose_has_its_portuguese():
+    """Signatures are code, but some carry prose ("your train() on both models"): those
+    have a signature_pt, shown in Portuguese reports (a bad return, a missing function)."""
+    from attn_grade.labspec import lab_ids, load_lab
+
+    prose = re.compile(r"\b(your|steps? of|after each|before the start|on both)\b")
+    for lab_id in lab_ids():
+        for function in load_lab(lab_id).functions.values():
+            if prose.search(function.signature):
+                assert function.signature_pt, (lab_id, function.name)
+                assert not prose.search(function.signature_in("pt")), (lab_id, function.name)
+            assert function.signature_in("en") == function.signature

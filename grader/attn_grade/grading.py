@@ -252,7 +252,7 @@ def judge(
         if test.raises and outcome.exception == test.raises:
             return _passed(result)
         result.status, result.message = _describe_failure(
-            outcome, function.signature, test.raises, lang
+            outcome, function.signature_in(lang), test.raises, lang
         )
         if outcome.status in ("not-implemented", "missing", "timeout", "crashed"):
             result.inputs = ""  # nothing about shapes: the function never got that far

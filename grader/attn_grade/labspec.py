@@ -42,6 +42,11 @@ class FunctionSpec:
     outputs: tuple[str, ...]
     # "float" (compared with tolerances) or "bool" (compared exactly), one per output
     output_kinds: tuple[str, ...]
+    signature_pt: str = ""  # the signature's prose in Portuguese (the English one when absent)
+
+    def signature_in(self, lang: str) -> str:
+        """The signature in `lang` (its names and shapes are code: only prose differs)."""
+        return self.signature_pt if lang == "pt" and self.signature_pt else self.signature
 
 
 @dataclass(frozen=True)
@@ -253,6 +258,7 @@ def _parse_function(name: str, table: dict[str, Any], where: Path) -> FunctionSp
         name=name,
         module=_require(table, "module", where),
         signature=table.get("signature", f"{name}(...)"),
+        signature_pt=str(table.get("signature_pt", "")),
         positional=tuple(table.get("positional", [])),
         outputs=outputs,
         output_kinds=kinds,

@@ -112,7 +112,7 @@ def _student_code(lab: LabSpec) -> Extracted:
 def _not_defined(lab: LabSpec, function: str, extracted: Extracted, lang: str = "en") -> str:
     _ = gettext_for(lang)
     message = _("Define {signature} in a code cell above, and run that cell.").format(
-        signature=lab.functions[function].signature
+        signature=lab.functions[function].signature_in(lang)
     )
     for skipped in extracted.skipped:
         message += "\n" + _("Skipped {cell}.").format(cell=skipped.translated(lang))

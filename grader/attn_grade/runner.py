@@ -657,9 +657,12 @@ class _Session:
         message = str(event.get("message", ""))[:2000]
         sentence = None  # the grader's own words, translated where shown
         if status == "bad-return":
+            got: Sentence | str = str(event.get("got", "?"))[:80]  # a type's name
+            length = event.get("length")
+            if type(length) is int and length >= 0:
+                got = Sentence(N_("a {kind} of {n}"), {"kind": got, "n": length})
             returned = Sentence(
-                N_("{function} returned {got}"),
-                {"function": call.function, "got": str(event.get("got", "?"))[:80]},
+                N_("{function} returned {got}"), {"function": call.function, "got": got}
             )
             sentence = Sentence(
                 N_("{returned}; expected a tuple of {n} arrays"),

@@ -499,9 +499,10 @@ def serve(config):
         if n_outputs > 1:
             if not isinstance(result, (tuple, list)) or len(result) != n_outputs:
                 got = type(result).__name__
-                if isinstance(result, (tuple, list)):
-                    got = f"a {got} of {len(result)}"
-                channel.event(event="result", call=index, status="bad-return", got=got)
+                length = len(result) if isinstance(result, (tuple, list)) else -1
+                channel.event(
+                    event="result", call=index, status="bad-return", got=got, length=length
+                )  # the grader words it, in the report's language
                 continue
             outputs = list(result)
         else:
