@@ -1012,3 +1012,16 @@ def test_a_signature_with_prose_has_its_portuguese():
                 assert function.signature_pt, (lab_id, function.name)
                 assert not prose.search(function.signature_in("pt")), (lab_id, function.name)
             assert function.signature_in("en") == function.signature
+
+
+def test_the_checklist_heading_names_the_file_read(tmp_path):
+    """A student who ticks the Portuguese checklist and checks in English sees which file
+    the grader read (it used to say CHECKLIST.md over the Portuguese file's items)."""
+    folder = _wrong_submission(tmp_path)
+    (folder / "CHECKLIST.md").write_text(committed("exercises/lab01/CHECKLIST.md"), encoding="utf-8")
+    ticked = committed("exercises/lab01/CHECKLIST.pt-BR.md").replace("- [ ]", "- [x]", 1)
+    (folder / "CHECKLIST.pt-BR.md").write_text(ticked, encoding="utf-8")
+    english = " ".join(_check(folder, "en").split())
+    assert "Checklist (CHECKLIST.pt-BR.md)" in english
+    portuguese = " ".join(_check(folder, "pt").split())
+    assert "Lista de verificação (CHECKLIST.pt-BR.md)" in portuguese

@@ -169,15 +169,15 @@ def _grade_folder(
     output = _own_path_text(
         record.output + "".join(r.output for r in runs.values()), shown, submission
     )
+    checklist = dl.filled_handout(submission, "CHECKLIST.md", lang)
     return LabResult(
         lab=lab.id,
         title=lab.titled(lang),
         submission=shown,
         tests=tests,
         deliverables=delivered,
-        checklist=dl.read_checklist(
-            dl.filled_handout(submission, "CHECKLIST.md", lang), tests, delivered
-        ),
+        checklist=dl.read_checklist(checklist, tests, delivered),
+        checklist_file=checklist.name,
         example=example,
         hidden_tests_ran=reference is not None,
         seed=seed if reference is not None else None,

@@ -70,6 +70,7 @@ class LabResult:
     tests: list[TestResult]
     deliverables: list[DeliverableResult]
     checklist: list[ChecklistItem] = field(default_factory=list)
+    checklist_file: str = "CHECKLIST.md"  # the one read: CHECKLIST.md or CHECKLIST.pt-BR.md
     example: ExampleWeights | None = None
     hidden_tests_ran: bool = False
     seed: int | None = None  # the hidden tests' seed, for a regrade
@@ -104,6 +105,7 @@ class LabResult:
             "tests": [asdict(t) for t in self.tests],
             "deliverables": [asdict(d) for d in self.deliverables],
             "checklist": [asdict(c) for c in self.checklist],
+            "checklist_file": self.checklist_file,
             "hidden_tests_ran": self.hidden_tests_ran,
             "seed": self.seed,
             "public_passed": self.count("public", PASSED),

@@ -242,9 +242,8 @@ def _checklist_table(result: LabResult) -> str:
     from attn_grade.report.terminal import STATUS_WORD
 
     _ = gettext_for(result.lang)
-    heading, item_header, status_header = _words(
-        _, N_("Checklist (CHECKLIST.md)"), N_("item"), N_("status")
-    )
+    item_header, status_header = _words(_, N_("item"), N_("status"))
+    heading = text(_("Checklist ({file})").format(file=result.checklist_file))
     rows = [
         f"<h2>{heading}</h2>",
         f"<table><thead><tr><th></th><th>{item_header}</th><th>{status_header}</th>"

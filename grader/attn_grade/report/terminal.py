@@ -226,7 +226,8 @@ def _deliverables_table(result: LabResult) -> Table:
 
 def _checklist_table(result: LabResult) -> Table:
     _ = gettext_for(result.lang)
-    table = Table(title=_("Checklist (CHECKLIST.md)"), title_justify="left", expand=True)
+    title = _("Checklist ({file})").format(file=result.checklist_file)
+    table = Table(title=title, title_justify="left", expand=True)
     table.add_column("", no_wrap=True)
     table.add_column(_("item"), ratio=3)
     table.add_column(_("status"), ratio=2, overflow="fold")
