@@ -748,3 +748,19 @@ def test_what_a_script_printed_names_the_students_own_folder(tmp_path):
     assert f"wrote {folder}/attention_heatmap.png" in result.student_output, result.student_output
     assert "attn-grade-run-" not in result.student_output
     assert (folder / "attention_heatmap.png").is_file()
+
+
+def test_a_module_padded_past_the_policy_limit_does_not_hide_an_import(tmp_path):
+    """The import policy reads modules up to 2 MiB; a softmax.py padded past that with a
+    comment used to be skipped, and its `import scipy` went unseen. Verdict: the tests of
+    that module fail, naming the file as too large to check."""
+    folder = student_folder(tmp_path / "s")
+    source = (folder / "softmax.py").read_text(encoding="utf-8")
+    padding = "#" * 100 + "\n"
+    (folder / "softmax.py").write_text(
+        "import scipy.special\n" + source + padding * (2 * 1024 * 1024 // len(padding) + 1)
+    )
+    result = grade("lab01", folder, hidden=False, only=ONLY)
+    assert [t.status for t in result.tests] == ["failed", "passed"]
+    assert result.tests[0].message.startswith("softmax.py is larger than 2 MiB")
+    assert result.tests[0].diagnosis == "forbidden-import"
