@@ -757,8 +757,9 @@ def test_a_module_padded_past_the_policy_limit_does_not_hide_an_import(tmp_path)
     folder = student_folder(tmp_path / "s")
     source = (folder / "softmax.py").read_text(encoding="utf-8")
     padding = "#" * 100 + "\n"
-    (folder / "softmax.py").write_text(
-        "import scipy.special\n" + source + padding * (2 * 1024 * 1024 // len(padding) + 1)
+    hidden = "def _never_called():\n    import scipy.special\n\n\n"  # seen, never run: no
+    (folder / "softmax.py").write_text(  # scipy needed where the tests run
+        hidden + source + padding * (2 * 1024 * 1024 // len(padding) + 1)
     )
     result = grade("lab01", folder, hidden=False, only=ONLY)
     assert [t.status for t in result.tests] == ["failed", "passed"]
