@@ -128,10 +128,13 @@ def check_deliverables(
     measurements a report-numbers deliverable quotes."""
     _ = gettext_for(lang)
     results = []
+    chosen: dict[str, str] = {}  # REPORT.md -> the one filled, read once for every section
     for spec in specs:
         if "file" in spec.options:  # REPORT.md, or REPORT.pt-BR.md if that is the one filled
-            chosen = filled_handout(submission, spec.options["file"], lang).name
-            spec = replace(spec, options={**spec.options, "file": chosen})
+            name = spec.options["file"]
+            if name not in chosen:
+                chosen[name] = filled_handout(submission, name, lang).name
+            spec = replace(spec, options={**spec.options, "file": chosen[name]})
         if spec.kind == "report-numbers":  # the one kind that reads the tests' results
             status, message = _check_report_numbers(spec, submission, tests, lang)
         else:

@@ -115,9 +115,5 @@ def where_sentence(where: str) -> Sentence | str:
 def where_text(where: str, _: Callable[[str], str]) -> str:
     """A place in the student's code, 'attention.py, line 27, in f' (the sandbox writes it
     like a Python traceback), translated with `_`; anything else as it is."""
-    found = _WHERE.fullmatch(where)
-    if found is None:
-        return where
-    if found["function"] is None:
-        return _("{file}, line {line}").format(file=found["file"], line=found["line"])
-    return _("{file}, line {line}, in {function}").format(**found.groupdict())
+    place = where_sentence(where)
+    return place.translated_with(_) if isinstance(place, Sentence) else place
